@@ -1,0 +1,131 @@
+"""``docustack``: the project's one command.
+
+    docustack plan [--stack NAME]        offline plan of one stack, or of every stack
+    docustack simulate --account NAME --action ACTION [--region R] [--resource ARN] [--principal ARN]
+                       [--context KEY=VALUE ...] [--json]
+                                         would the SCPs in effect deny this request, and by which statement?
+
+Exit codes: 0 done (for ``simulate``: the request is allowed), 1 bad config or (``simulate``) the request is
+denied, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from docustack import plan as plan_module
+from docustack import simulator
+from docustack.project import ProjectError, find_project_dir, load_stack_settings, stack_names
+from docustack.settings import SettingsError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        project_dir = args.project_dir.resolve() if args.project_dir else find_project_dir()
+        return args.handler(args, project_dir)
+    except (SettingsError, ProjectError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="docustack", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--project-dir", type=Path, help="the folder with Pulumi.yaml (default: found from here)")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    plan = commands.add_parser("plan", help="offline plan of the stacks (no AWS account needed)")
+    plan.add_argument("--stack", help="one stack (default: all of them)")
+    plan.set_defaults(handler=_plan)
+
+    simulate = commands.add_parser("simulate", help="evaluate a request against the SCPs in effect")
+    simulate.add_argument("--stack", default="management", help="the stack that owns the organization")
+    simulate.add_argument("--account", required=True, help="member account name or ID (or the management account)")
+    simulate.add_argument("--action", required=True, help="e.g. s3:PutObject")
+    simulate.add_argument("--region", default="us-east-1")
+    simulate.add_argument("--resource", default="*", help="resource ARN (default: *)")
+    simulate.add_argument(
+        "--principal", help="principal ARN (default: arn:aws:iam::<account>:role/docustack-simulated-principal)"
+    )
+    simulate.add_argument(
+        "--context", action="append", default=[], metavar="KEY=VALUE", help="a request context key; repeatable"
+    )
+    simulate.add_argument("--json", action="store_true", help="print the decision as JSON")
+    simulate.set_defaults(handler=_simulate)
+    return parser
+
+
+def _plan(args: argparse.Namespace, project_dir: Path) -> int:
+    stacks = [args.stack] if args.stack else stack_names(project_dir)
+    failures = 0
+    outputs = []
+    for stack in stacks:
+        try:
+            outputs.append(plan_module.render_text(plan_module.plan_stack(project_dir, stack)))
+        except (SettingsError, ProjectError) as error:
+            failures += 1
+            outputs.append(f"Stack {stack}: NOT PLANNED\nerror: {error}")
+    print("\n\n".join(outputs))
+    if failures:
+        print(f"\n{failures} of {len(stacks)} stack(s) have errors", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _simulate(args: argparse.Namespace, project_dir: Path) -> int:
+    settings = load_stack_settings(project_dir, args.stack)
+    if not settings.is_management:
+        print(f"error: stack {args.stack!r} does not own the organization; use --stack management", file=sys.stderr)
+        return EXIT_USAGE
+    model = simulator.OrganizationModel.from_settings(settings)
+    context = {}
+    for item in args.context:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            print(f"error: --context {item!r} must be KEY=VALUE", file=sys.stderr)
+            return EXIT_USAGE
+        context[key] = value
+    try:
+        account = model.find_account(args.account)
+    except simulator.UnknownAccount as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    account_id = settings.account.id if account is None else (account.id or "123456789012")
+    principal = args.principal or f"arn:aws:iam::{account_id}:role/docustack-simulated-principal"
+    request = simulator.Request(
+        action=args.action,
+        account=args.account,
+        region=args.region,
+        principal_arn=principal,
+        resource=args.resource,
+        context=context,
+    )
+    decision = simulator.evaluate(model, request)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "decision": decision.verdict,
+                    "reason": decision.reason,
+                    "deniedBy": [vars(match) for match in decision.denied_by],
+                    "levels": list(decision.levels),
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(f"{decision.verdict.upper()}: {decision.reason}")
+        if decision.levels:
+            print(f"  evaluated: {' -> '.join(decision.levels)}")
+    return EXIT_OK if decision.allowed else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,400 @@
+"""Typed stack settings: the one place that reads and checks what a ``Pulumi.<stack>.yaml`` declares.
+
+Every stack has one structured config value, ``docustack:settings``. Pydantic checks its shape field by field
+(unknown keys are errors); :func:`semantic_errors` then runs the cross-field and AWS-quota checks and collects
+every problem before anything is reported, in the manner of LZA's organization-config validator. Both kinds
+of problem come out of :func:`parse_settings` as one :class:`SettingsError` whose lines each name the field
+path and the reason.
+
+Values that the operator must still fill in are written as placeholders, ``<like-this>``. They are accepted
+where an identifier of an existing thing goes (account IDs, the organization ID to adopt); the offline plan
+and ``pulumi preview`` warn about them, and ``pulumi up`` refuses to deploy while any is left.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+import policies
+
+CONFIG_KEY = "docustack:settings"
+
+PLACEHOLDER = re.compile(r"^<[a-z0-9][a-z0-9-]*>$")
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+SLUG = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+# IAM role names: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html (RoleName pattern).
+ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com$")
+# Organizations CreateAccount: AccountName 1-50 chars, Email 6-64 chars.
+EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+OU_NAME = re.compile(r"^[^/\n]{1,128}$")
+
+# Organizations quotas: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
+MAX_OU_DEPTH = 5
+MAX_SCPS_PER_TARGET = 5
+FULL_AWS_ACCESS = "FullAWSAccess"
+ROOT_TARGET = "root"
+
+
+def is_placeholder(value: object) -> bool:
+    return isinstance(value, str) and bool(PLACEHOLDER.match(value))
+
+
+def _require_string(value: object) -> object:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("must be a quoted string (an unquoted number loses leading zeros)")
+    return value
+
+
+def _check_account_id(value: str) -> str:
+    if ACCOUNT_ID.match(value) or is_placeholder(value):
+        return value
+    raise ValueError(f"{value!r} is not a 12-digit AWS account ID (or a <placeholder> to fill in)")
+
+
+def _check_organization_id(value: str) -> str:
+    if ORGANIZATION_ID.match(value) or is_placeholder(value):
+        return value
+    raise ValueError(f"{value!r} is not an organization ID like o-abcd123456 (or a <placeholder> to fill in)")
+
+
+def _pattern(regex: re.Pattern[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not regex.match(value):
+            raise ValueError(f"{value!r} is not {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+AccountId = Annotated[str, BeforeValidator(_require_string), AfterValidator(_check_account_id)]
+OrganizationId = Annotated[str, AfterValidator(_check_organization_id)]
+Region = Annotated[str, _pattern(REGION, "an AWS region name such as us-east-1")]
+Slug = Annotated[str, _pattern(SLUG, "a lower-case name of letters, digits and dashes")]
+RoleName = Annotated[str, _pattern(ROLE_NAME, "an IAM role name")]
+ServicePrincipal = Annotated[str, _pattern(SERVICE_PRINCIPAL, "an AWS service principal like x.amazonaws.com")]
+def _check_email(value: str) -> str:
+    if is_placeholder(value) or (EMAIL.match(value) and 6 <= len(value) <= 64):
+        return value
+    raise ValueError(f"{value!r} is not an email address of 6 to 64 characters (or a <placeholder> to fill in)")
+
+
+Email = Annotated[str, AfterValidator(_check_email)]
+OuName = Annotated[str, _pattern(OU_NAME, "an OU name (1-128 characters, no '/')")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True, str_strip_whitespace=True
+    )
+
+
+class StackAccount(_Model):
+    """The account a stack deploys into: its provider is pinned to this ID and region."""
+
+    id: AccountId
+    name: Slug
+    region: Region
+
+
+class OrganizationalUnitSettings(_Model):
+    name: OuName
+    children: list[OrganizationalUnitSettings] = []
+
+
+class MemberAccountSettings(_Model):
+    """A member account. With ``id`` the existing account is adopted (imported); without, it is created.
+
+    ``name`` is how the rest of the settings refer to the account (``account:<name>`` targets);
+    ``account_name`` is the name AWS shows, by default the same. An adopted account's ``account_name`` and
+    ``email`` must be its current ones: the import refuses to change them.
+    """
+
+    name: Slug
+    account_name: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    email: Email
+    ou: str = Field(description="path of the OU, e.g. 'Workloads' or 'Workloads/Regulated'")
+    id: AccountId | None = None
+    role_name: RoleName = "OrganizationAccountAccessRole"
+
+    @property
+    def aws_name(self) -> str:
+        return self.account_name or self.name
+
+
+class ServiceControlPolicySettings(_Model):
+    name: Slug
+    file: str = Field(description="file name under policies/")
+    description: Annotated[str, Field(min_length=1, max_length=512)]
+    targets: Annotated[list[str], Field(min_length=1)] = Field(
+        description="'root', 'ou:<path>' or 'account:<name>'"
+    )
+
+
+class OrganizationSettings(_Model):
+    """The organization, owned by the management stack."""
+
+    import_id: OrganizationId | None = None
+    feature_set: Literal["ALL"] = "ALL"
+    service_access_principals: list[ServicePrincipal] = []
+    enabled_policy_types: list[Literal["SERVICE_CONTROL_POLICY", "TAG_POLICY", "BACKUP_POLICY"]] = [
+        "SERVICE_CONTROL_POLICY"
+    ]
+    guardrail_exempt_roles: Annotated[list[RoleName], Field(min_length=1)]
+    log_archive_account: str = Field(
+        default="log-archive", description="name of the member account that holds the log archive"
+    )
+    organizational_units: list[OrganizationalUnitSettings] = []
+    accounts: list[MemberAccountSettings] = []
+    service_control_policies: list[ServiceControlPolicySettings] = []
+
+
+class StackSettings(_Model):
+    """The whole of ``docustack:settings`` for one stack."""
+
+    prefix: Slug = "docustack"
+    allowed_regions: Annotated[list[Region], Field(min_length=1)]
+    account: StackAccount
+    organization: OrganizationSettings | None = None
+
+    @property
+    def is_management(self) -> bool:
+        return self.organization is not None
+
+    def placeholders(self) -> list[str]:
+        """Field paths whose value is still a ``<placeholder>``."""
+        return [path for path, value in _walk(self.model_dump(by_alias=True)) if is_placeholder(value)]
+
+    def log_archive_bucket_pattern(self) -> str:
+        """Every log bucket this program names starts so; the guardrails protect the whole pattern."""
+        return f"{self.prefix}-log-archive-*"
+
+    def exempt_role_arns(self) -> list[str]:
+        roles = self.organization.guardrail_exempt_roles if self.organization else []
+        return [f"arn:aws:iam::*:role/{role}" for role in roles]
+
+    def policy_variables(self) -> dict[str, str | list[str]]:
+        """The values filled into ``{{name}}`` slots of the SCP documents."""
+        return {
+            "allowed_regions": list(self.allowed_regions),
+            "exempt_role_arns": self.exempt_role_arns(),
+            "log_archive_bucket": self.log_archive_bucket_pattern(),
+        }
+
+
+# --------------------------------------------------------------------------------------------------------
+# Errors
+
+
+@dataclass(frozen=True)
+class SettingsProblem:
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class SettingsError(Exception):
+    """Every problem found in one stack's settings; ``str()`` is the message to show, one line each."""
+
+    def __init__(self, source: str, problems: list[SettingsProblem]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s) in {CONFIG_KEY}:\n{lines}")
+
+
+def _loc_to_path(loc: tuple[Any, ...]) -> str:
+    path = CONFIG_KEY
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif str(part).startswith(("function-", "constrained-")):
+            continue
+        else:
+            path += f".{part}"
+    return path
+
+
+def _walk(value: Any, path: str = CONFIG_KEY) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _walk(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(item, f"{path}[{index}]")
+    else:
+        yield path, value
+
+
+def parse_settings(raw: Any, *, source: str = "settings", policy_dir: Path | None = None) -> StackSettings:
+    """Check ``raw`` (the decoded ``docustack:settings`` value) and return the typed settings.
+
+    Raises :class:`SettingsError` with every problem found: first the shape of each field, then, when the
+    shape is right, the cross-field checks and AWS quotas.
+    """
+    if raw is None:
+        raise SettingsError(source, [SettingsProblem(CONFIG_KEY, "is missing from the stack's config")])
+    try:
+        settings = StackSettings.model_validate(raw)
+    except ValidationError as error:
+        problems = []
+        for detail in error.errors(include_url=False):
+            message = detail["msg"].removeprefix("Value error, ")
+            if detail["type"] == "extra_forbidden":
+                message = "is not a known setting (check the spelling)"
+            problems.append(SettingsProblem(_loc_to_path(detail["loc"]), message))
+        raise SettingsError(source, problems) from None
+    problems = semantic_errors(settings, policy_dir=policy_dir)
+    if problems:
+        raise SettingsError(source, problems)
+    return settings
+
+
+# --------------------------------------------------------------------------------------------------------
+# The organization model the checks, the components and the simulator share
+
+
+@dataclass(frozen=True)
+class OuNode:
+    path: str  # "Workloads/Regulated"
+    name: str
+    parent_path: str | None  # None: directly under the root
+    depth: int  # 1 directly under the root
+    field: str  # the settings path that declares it
+
+
+def iter_ous(settings: OrganizationSettings) -> list[OuNode]:
+    """The OU tree flattened, parents before children."""
+    nodes: list[OuNode] = []
+
+    def visit(units: list[OrganizationalUnitSettings], parent: str | None, depth: int, field: str) -> None:
+        for index, unit in enumerate(units):
+            path = f"{parent}/{unit.name}" if parent else unit.name
+            here = f"{field}[{index}]"
+            nodes.append(OuNode(path, unit.name, parent, depth, here))
+            visit(unit.children, path, depth + 1, f"{here}.children")
+
+    visit(settings.organizational_units, None, 1, f"{CONFIG_KEY}.organization.organizationalUnits")
+    return nodes
+
+
+def target_label(kind: str, name: str = "") -> str:
+    return ROOT_TARGET if kind == ROOT_TARGET else f"{kind}:{name}"
+
+
+def semantic_errors(settings: StackSettings, *, policy_dir: Path | None = None) -> list[SettingsProblem]:
+    """Cross-field and quota checks; every problem is collected, none stops the others."""
+    problems: list[SettingsProblem] = []
+    add = lambda path, message: problems.append(SettingsProblem(f"{CONFIG_KEY}.{path}", message))  # noqa: E731
+
+    if len(set(settings.allowed_regions)) != len(settings.allowed_regions):
+        add("allowedRegions", "lists a region twice")
+    if settings.account.region not in settings.allowed_regions:
+        add(
+            "account.region",
+            f"{settings.account.region!r} is not one of the allowed regions {settings.allowed_regions}",
+        )
+    organization = settings.organization
+    if organization is None:
+        return problems
+
+    for index, principal in _duplicates(organization.service_access_principals):
+        add(f"organization.serviceAccessPrincipals[{index}]", f"{principal!r} is listed twice")
+    for index, role in _duplicates(organization.guardrail_exempt_roles):
+        add(f"organization.guardrailExemptRoles[{index}]", f"{role!r} is listed twice")
+    if "SERVICE_CONTROL_POLICY" not in organization.enabled_policy_types and organization.service_control_policies:
+        add("organization.enabledPolicyTypes", "must include SERVICE_CONTROL_POLICY to attach SCPs")
+
+    ous = iter_ous(organization)
+    ou_paths = {node.path for node in ous}
+    seen_paths: set[str] = set()
+    for node in ous:
+        if node.path in seen_paths:
+            add(node.field.removeprefix(f"{CONFIG_KEY}.") + ".name", f"OU {node.path!r} is declared twice")
+        seen_paths.add(node.path)
+        if node.depth > MAX_OU_DEPTH:
+            add(
+                node.field.removeprefix(f"{CONFIG_KEY}.") + ".name",
+                f"OU {node.path!r} is nested {node.depth} deep; AWS allows at most {MAX_OU_DEPTH} levels under the root",
+            )
+
+    names: dict[str, int] = {}
+    emails: dict[str, int] = {}
+    ids: dict[str, str] = {settings.account.id: "account.id (the management account)"}
+    for index, account in enumerate(organization.accounts):
+        field = f"organization.accounts[{index}]"
+        if account.name in names:
+            add(f"{field}.name", f"{account.name!r} is also the name of accounts[{names[account.name]}]")
+        names.setdefault(account.name, index)
+        email = account.email.lower()
+        if email in emails:
+            add(f"{field}.email", f"{account.email!r} is also the email of accounts[{emails[email]}]")
+        emails.setdefault(email, index)
+        if account.id and not is_placeholder(account.id):
+            if account.id in ids:
+                add(f"{field}.id", f"{account.id} is also the ID of {ids[account.id]}")
+            ids.setdefault(account.id, f"accounts[{index}]")
+        if account.ou not in ou_paths:
+            add(f"{field}.ou", f"OU {account.ou!r} is not declared in organization.organizationalUnits")
+
+    if organization.service_control_policies and organization.log_archive_account not in names:
+        add("organization.logArchiveAccount", f"no account named {organization.log_archive_account!r}")
+
+    targets = {ROOT_TARGET} | {f"ou:{path}" for path in ou_paths} | {f"account:{name}" for name in names}
+    attached: dict[str, list[str]] = {}
+    policy_names: set[str] = set()
+    variables = settings.policy_variables()
+    for index, scp in enumerate(organization.service_control_policies):
+        field = f"organization.serviceControlPolicies[{index}]"
+        if scp.name in policy_names:
+            add(f"{field}.name", f"{scp.name!r} is declared twice")
+        policy_names.add(scp.name)
+        for target_index, target in enumerate(scp.targets):
+            if target not in targets:
+                add(
+                    f"{field}.targets[{target_index}]",
+                    f"{target!r} does not name the root, a declared OU ('ou:<path>') or account ('account:<name>')",
+                )
+            elif scp.name in attached.setdefault(target, []):
+                add(f"{field}.targets[{target_index}]", f"{target!r} is listed twice")
+            else:
+                attached[target].append(scp.name)
+        try:
+            rendered = policies.render_file(scp.file, variables, policy_dir=policy_dir)
+        except policies.PolicyError as error:
+            add(f"{field}.file", str(error))
+            continue
+        size = len(rendered)
+        if size > policies.MAX_SCP_CHARACTERS:
+            add(
+                f"{field}.file",
+                f"renders to {size} characters; an SCP may have at most {policies.MAX_SCP_CHARACTERS}",
+            )
+
+    for target, attached_names in attached.items():
+        if len(attached_names) + 1 > MAX_SCPS_PER_TARGET:
+            add(
+                "organization.serviceControlPolicies",
+                f"{target!r} would have {len(attached_names)} SCPs attached directly plus {FULL_AWS_ACCESS}; "
+                f"AWS allows at most {MAX_SCPS_PER_TARGET} ({', '.join(attached_names)})",
+            )
+    return problems
+
+
+def _duplicates(values: list[str]) -> Iterator[tuple[int, str]]:
+    seen: set[str] = set()
+    for index, value in enumerate(values):
+        if value in seen:
+            yield index, value
+        seen.add(value)

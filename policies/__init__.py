@@ -1,0 +1,130 @@
+"""The service control policies as data: load a JSON file, fill its ``{{slots}}``, check it, minify it.
+
+The documents in this folder are templates. A string that is exactly ``"{{name}}"`` is replaced by the value
+of ``name`` (a list stays a list: ``"{{allowed_regions}}"`` becomes ``["us-east-1"]``); a slot inside a
+longer string, as in ``"arn:aws:s3:::{{log_archive_bucket}}/*"``, is replaced by the value's text. IAM's own
+policy variables (``${aws:username}``) are left alone. Rendering is minified with
+``json.dumps(doc, separators=(",", ":"))``: through the API whitespace counts against the 5,120-character SCP
+quota (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+POLICY_DIR = Path(__file__).resolve().parent
+MAX_SCP_CHARACTERS = 5120
+SLOT = re.compile(r"\{\{([a-z_]+)\}\}")
+STATEMENT_KEYS = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"}
+
+Variables = dict[str, str | list[str]]
+
+
+class PolicyError(ValueError):
+    """A policy file that is missing, not JSON, malformed, or has a slot without a value."""
+
+
+def load(file: str, *, policy_dir: Path | None = None) -> dict[str, Any]:
+    directory = policy_dir or POLICY_DIR
+    path = (directory / file).resolve()
+    if path.parent != directory.resolve() or path.suffix != ".json":
+        raise PolicyError(f"{file!r} must be the name of a .json file in {directory.name}/")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyError(f"{file!r} does not exist in {directory.name}/") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise PolicyError(f"{file!r} is not valid JSON: {error.msg} at line {error.lineno}") from None
+    problems = structure_problems(document)
+    if problems:
+        raise PolicyError(f"{file!r} is not a valid SCP: " + "; ".join(problems))
+    return document
+
+
+def render(document: Any, variables: Variables) -> Any:
+    """``document`` with every ``{{slot}}`` filled; unknown slots raise :class:`PolicyError`."""
+    if isinstance(document, dict):
+        return {key: render(value, variables) for key, value in document.items()}
+    if isinstance(document, list):
+        rendered: list[Any] = []
+        for item in document:
+            value = render(item, variables)
+            # A whole-string list slot inside a list is spliced in, so ["{{x}}", "y"] stays a flat list.
+            if isinstance(item, str) and SLOT.fullmatch(item) and isinstance(value, list):
+                rendered.extend(value)
+            else:
+                rendered.append(value)
+        return rendered
+    if isinstance(document, str):
+        whole = SLOT.fullmatch(document)
+        if whole:
+            return _value(whole.group(1), variables)
+        return SLOT.sub(lambda match: _text(match.group(1), variables), document)
+    return document
+
+
+def minify(document: Any) -> str:
+    return json.dumps(document, separators=(",", ":"))
+
+
+def render_file(file: str, variables: Variables, *, policy_dir: Path | None = None) -> str:
+    """Load, fill and minify one policy file: the exact text sent to AWS."""
+    return minify(render(load(file, policy_dir=policy_dir), variables))
+
+
+def structure_problems(document: Any) -> list[str]:
+    """Checks a linter does not make: the SCP grammar this project relies on."""
+    if not isinstance(document, dict):
+        return ["the document must be a JSON object"]
+    problems = []
+    if document.get("Version") != "2012-10-17":
+        problems.append('"Version" must be "2012-10-17"')
+    extra = set(document) - {"Version", "Statement"}
+    if extra:
+        problems.append(f"unexpected top-level keys {sorted(extra)}")
+    statements = document.get("Statement")
+    if not isinstance(statements, list) or not statements:
+        return [*problems, '"Statement" must be a non-empty list']
+    sids = set()
+    for index, statement in enumerate(statements):
+        where = f"Statement[{index}]"
+        if not isinstance(statement, dict):
+            problems.append(f"{where} must be an object")
+            continue
+        unknown = set(statement) - STATEMENT_KEYS
+        if unknown:
+            problems.append(f"{where} has keys an SCP does not allow: {sorted(unknown)}")
+        sid = statement.get("Sid")
+        if not sid or not re.fullmatch(r"[A-Za-z0-9]+", str(sid)):
+            problems.append(f"{where} needs an alphanumeric Sid (the simulator reports denials by Sid)")
+        elif sid in sids:
+            problems.append(f"{where} repeats Sid {sid!r}")
+        sids.add(sid)
+        if statement.get("Effect") not in ("Allow", "Deny"):
+            problems.append(f'{where}.Effect must be "Allow" or "Deny"')
+        if ("Action" in statement) == ("NotAction" in statement):
+            problems.append(f"{where} needs exactly one of Action and NotAction")
+        if ("Resource" in statement) and ("NotResource" in statement):
+            problems.append(f"{where} may not have both Resource and NotResource")
+        if statement.get("Effect") == "Allow" and ("NotAction" in statement or "Condition" in statement):
+            problems.append(f"{where}: an SCP Allow statement supports neither NotAction nor Condition")
+    return problems
+
+
+def _value(name: str, variables: Variables) -> str | list[str]:
+    if name not in variables:
+        raise PolicyError(f"slot {{{{{name}}}}} has no value; known slots: {sorted(variables)}")
+    value = variables[name]
+    return list(value) if isinstance(value, list) else value
+
+
+def _text(name: str, variables: Variables) -> str:
+    value = _value(name, variables)
+    if isinstance(value, list):
+        raise PolicyError(f"slot {{{{{name}}}}} is a list and must be a whole JSON string on its own")
+    return value
