@@ -45,5 +45,10 @@ class Organization(pulumi.ComponentResource):
         self.root_id = organization.roots.apply(lambda roots: roots[0].id)
         self.management_account_id = organization.master_account_id
         self.register_outputs(
-            {"id": self.id, "arn": self.arn, "root_id": self.root_id, "management_account_id": self.management_account_id}
+            {
+                "id": self.id,
+                "arn": self.arn,
+                "root_id": self.root_id,
+                "management_account_id": self.management_account_id,
+            }
         )

@@ -36,9 +36,7 @@ class OrganizationalUnits(pulumi.ComponentResource):
 
     ids: dict[str, pulumi.Output[str]]
 
-    def __init__(
-        self, name: str, args: OrganizationalUnitsArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: OrganizationalUnitsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("docustack:organization:OrganizationalUnits", name, None, opts)
         self.ids = {}
         for unit in args.units:

@@ -29,9 +29,7 @@ class ServiceControlPolicy(pulumi.ComponentResource):
 
     policy_id: pulumi.Output[str]
 
-    def __init__(
-        self, name: str, args: ServiceControlPolicyArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: ServiceControlPolicyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("docustack:guardrails:ServiceControlPolicy", name, None, opts)
         policy = aws.organizations.Policy(
             f"{name}-policy",

@@ -133,7 +133,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.recorded: list[PlannedResource] = []
 
-    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
@@ -164,7 +164,7 @@ class _WarningCollector(pulumi_mocks.MockEngine):
         super().__init__(logger=None)
         self._sink = sink
 
-    def Log(self, request):  # noqa: N802 - gRPC method name
+    def Log(self, request):
         from pulumi.runtime.proto import engine_pb2
 
         if request.severity in (engine_pb2.WARNING, engine_pb2.ERROR):
@@ -187,9 +187,7 @@ def run_program(
     return contextvars.Context().run(_run_in_fresh_context, program, stack, dict(config or {}), preview)
 
 
-def _run_in_fresh_context(
-    program: Callable[[], Any], stack: str, config: dict[str, Any], preview: bool
-) -> Plan:
+def _run_in_fresh_context(program: Callable[[], Any], stack: str, config: dict[str, Any], preview: bool) -> Plan:
     plan = Plan(stack=stack)
     monitor = RecordingMonitor(FoundationMocks())
     pulumi.runtime.settings.ROOT.set(None)

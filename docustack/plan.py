@@ -91,7 +91,9 @@ def _describe(resource: offline.PlannedResource) -> str:
         flags.append(f"adopts {resource.import_id}")
     if resource.ignore_changes:
         flags.append(f"ignores {', '.join(resource.ignore_changes)}")
-    settings = [f"{key}={_short(resource.inputs[key])}" for key in KEY_SETTINGS.get(resource.type, ()) if key in resource.inputs]
+    settings = [
+        f"{key}={_short(resource.inputs[key])}" for key in KEY_SETTINGS.get(resource.type, ()) if key in resource.inputs
+    ]
     if resource.type == "aws:organizations/policy:Policy":
         settings.append(f"content={len(resource.inputs.get('content', ''))} chars")
     text = f"{resource.type} {resource.name}"

@@ -82,6 +82,8 @@ Region = Annotated[str, _pattern(REGION, "an AWS region name such as us-east-1")
 Slug = Annotated[str, _pattern(SLUG, "a lower-case name of letters, digits and dashes")]
 RoleName = Annotated[str, _pattern(ROLE_NAME, "an IAM role name")]
 ServicePrincipal = Annotated[str, _pattern(SERVICE_PRINCIPAL, "an AWS service principal like x.amazonaws.com")]
+
+
 def _check_email(value: str) -> str:
     if is_placeholder(value) or (EMAIL.match(value) and 6 <= len(value) <= 64):
         return value
@@ -135,9 +137,7 @@ class ServiceControlPolicySettings(_Model):
     name: Slug
     file: str = Field(description="file name under policies/")
     description: Annotated[str, Field(min_length=1, max_length=512)]
-    targets: Annotated[list[str], Field(min_length=1)] = Field(
-        description="'root', 'ou:<path>' or 'account:<name>'"
-    )
+    targets: Annotated[list[str], Field(min_length=1)] = Field(description="'root', 'ou:<path>' or 'account:<name>'")
 
 
 class OrganizationSettings(_Model):
