@@ -1,0 +1,387 @@
+"""The probe table: requests whose SCP decision the guardrails exist to fix, with the decision expected.
+
+The tests run every probe against the management stack's settings; a guardrail change that flips one fails
+them, and the probe's ``why`` says what is at stake. Account names are those of ``Pulumi.management.yaml``;
+``sandbox`` is the one account the tests add (the stack itself has no sandbox account yet).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from docustack.simulator import Request
+
+US_EAST_1 = "us-east-1"
+DEV_ID = "216482851263"
+MANAGEMENT_ID = "348665872333"
+DEVELOPER = f"arn:aws:iam::{DEV_ID}:role/developer"
+EXEMPT = f"arn:aws:iam::{DEV_ID}:role/docustack-break-glass"
+ORG_ACCESS = "arn:aws:iam::111122223333:role/OrganizationAccountAccessRole"
+LOG_READER = "arn:aws:iam::111122223333:role/log-reader"
+LOG_BUCKET = "docustack-log-archive-111122223333"
+SSE = "s3:x-amz-server-side-encryption"
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    request: Request
+    allowed: bool
+    why: str
+    denied_by: tuple[str, ...] = field(default=())  # policy names expected to deny, when denied
+
+
+def _req(
+    action: str,
+    account: str,
+    *,
+    region: str = US_EAST_1,
+    principal: str = DEVELOPER,
+    resource: str = "*",
+    context: dict[str, str] | None = None,
+) -> Request:
+    return Request(action, account, region, principal, resource, context or {})
+
+
+def _put(account: str, bucket: str, **context: str) -> Request:
+    """An upload; ``sse`` and ``acl`` become the S3 condition keys of the same name."""
+    keys = {"sse": SSE, "acl": "s3:x-amz-acl"}
+    return _req(
+        "s3:PutObject", account, resource=f"arn:aws:s3:::{bucket}/key", context={keys[k]: v for k, v in context.items()}
+    )
+
+
+PROBES: tuple[Probe, ...] = (
+    # Require S3 Encryption (Workloads OU)
+    Probe(
+        "dev upload without encryption header",
+        _put("dev", "app-data"),
+        False,
+        "uploads must carry SSE",
+        ("require-s3-encryption",),
+    ),
+    Probe("dev upload with SSE-KMS header", _put("dev", "app-data", sse="aws:kms"), True, "encrypted uploads pass"),
+    Probe("dev upload with SSE-S3 header", _put("dev", "app-data", sse="AES256"), True, "AES256 is encryption too"),
+    Probe(
+        "pulumi state write with the login URL's ssetype",
+        _put("dev", f"docustack-pulumi-state-{DEV_ID}", sse="aws:kms"),
+        True,
+        "pulumi login 's3://…&ssetype=aws:kms&kmskeyid=…' sends the header, so the state backend works under the SCP",
+    ),
+    Probe(
+        "pulumi state write with a plain login URL",
+        _put("dev", f"docustack-pulumi-state-{DEV_ID}"),
+        False,
+        "a login URL without ssetype sends no header and is denied (pulumi/pulumi#9341)",
+        ("require-s3-encryption",),
+    ),
+    Probe(
+        "staging upload without header",
+        _put("staging", "app-data"),
+        False,
+        "Workloads OU binds staging",
+        ("require-s3-encryption",),
+    ),
+    Probe(
+        "prod upload without header",
+        _put("prod", "app-data"),
+        False,
+        "Workloads OU binds prod",
+        ("require-s3-encryption",),
+    ),
+    Probe(
+        "sandbox upload without header", _put("sandbox", "scratch"), True, "Sandbox is not under the Workloads policies"
+    ),
+    Probe(
+        "audit upload without header",
+        _put("audit", "findings"),
+        True,
+        "Security OU is not under the Workloads policies",
+    ),
+    Probe(
+        "management upload without header",
+        _put("management", "anything"),
+        True,
+        "SCPs never bind the management account",
+    ),
+    Probe(
+        "dev GetObject unaffected",
+        _req("s3:GetObject", "dev", resource="arn:aws:s3:::app-data/key"),
+        True,
+        "reads need no header",
+    ),
+    # Region Deny (root)
+    Probe(
+        "EC2 in us-west-2 from dev",
+        _req("ec2:RunInstances", "dev", region="us-west-2"),
+        False,
+        "only us-east-1",
+        ("region-deny",),
+    ),
+    Probe("EC2 in us-east-1 from dev", _req("ec2:RunInstances", "dev"), True, "the allowed region"),
+    Probe(
+        "EC2 in eu-west-1 from sandbox",
+        _req("ec2:RunInstances", "sandbox", region="eu-west-1"),
+        False,
+        "root policy binds every OU",
+        ("region-deny",),
+    ),
+    Probe(
+        "RDS in ap-southeast-2 from prod",
+        _req("rds:CreateDBInstance", "prod", region="ap-southeast-2"),
+        False,
+        "PHI stays in us-east-1",
+        ("region-deny",),
+    ),
+    Probe("IAM from us-west-2", _req("iam:CreateRole", "dev", region="us-west-2"), True, "IAM is global"),
+    Probe(
+        "STS from eu-west-1",
+        _req("sts:AssumeRole", "prod", region="eu-west-1"),
+        True,
+        "regional STS endpoints must keep working",
+    ),
+    Probe(
+        "Organizations from us-west-2",
+        _req("organizations:DescribeOrganization", "audit", region="us-west-2"),
+        True,
+        "global",
+    ),
+    Probe(
+        "Route 53 from us-west-2", _req("route53:ChangeResourceRecordSets", "prod", region="us-west-2"), True, "global"
+    ),
+    Probe(
+        "CloudFront from eu-central-1",
+        _req("cloudfront:CreateDistribution", "dev", region="eu-central-1"),
+        True,
+        "global",
+    ),
+    Probe("Support from us-west-2", _req("support:CreateCase", "staging", region="us-west-2"), True, "global"),
+    Probe(
+        "S3 ListAllMyBuckets from us-west-2",
+        _req("s3:ListAllMyBuckets", "dev", region="us-west-2"),
+        True,
+        "global S3 call in the exemption list",
+    ),
+    Probe(
+        "S3 CreateBucket in us-west-2",
+        _req("s3:CreateBucket", "dev", region="us-west-2"),
+        False,
+        "regional S3 is denied",
+        ("region-deny",),
+    ),
+    Probe(
+        "exempt role in us-west-2",
+        _req("ec2:RunInstances", "dev", region="us-west-2", principal=EXEMPT),
+        True,
+        "break-glass is exempt",
+    ),
+    Probe(
+        "OrganizationAccountAccessRole in us-west-2",
+        _req("ec2:DescribeInstances", "audit", region="us-west-2", principal=ORG_ACCESS),
+        True,
+        "the deploy role is exempt",
+    ),
+    Probe(
+        "management in us-west-2",
+        _req("ec2:RunInstances", "management", region="us-west-2"),
+        True,
+        "management account is not bound",
+    ),
+    Probe(
+        "service-linked role in us-west-2",
+        _req(
+            "ec2:RunInstances",
+            "dev",
+            region="us-west-2",
+            principal=f"arn:aws:iam::{DEV_ID}:role/aws-service-role/x.amazonaws.com/AWSServiceRoleForX",
+        ),
+        True,
+        "SCPs never bind service-linked roles",
+    ),
+    # Protect CloudTrail (root)
+    Probe(
+        "stop trail in dev", _req("cloudtrail:StopLogging", "dev"), False, "no stopping trails", ("protect-cloudtrail",)
+    ),
+    Probe(
+        "delete trail in sandbox",
+        _req("cloudtrail:DeleteTrail", "sandbox"),
+        False,
+        "no deleting trails",
+        ("protect-cloudtrail",),
+    ),
+    Probe(
+        "narrow event selectors in prod",
+        _req("cloudtrail:PutEventSelectors", "prod"),
+        False,
+        "no weakening",
+        ("protect-cloudtrail",),
+    ),
+    Probe(
+        "update trail in staging",
+        _req("cloudtrail:UpdateTrail", "staging"),
+        False,
+        "no redirecting trails",
+        ("protect-cloudtrail",),
+    ),
+    Probe("LookupEvents in dev", _req("cloudtrail:LookupEvents", "dev"), True, "reading the trail is fine"),
+    Probe(
+        "exempt role stops trail",
+        _req("cloudtrail:StopLogging", "dev", principal=EXEMPT),
+        True,
+        "break-glass is exempt",
+    ),
+    Probe(
+        "stop trail in us-west-2",
+        _req("cloudtrail:StopLogging", "dev", region="us-west-2"),
+        False,
+        "denied twice over",
+        ("region-deny", "protect-cloudtrail"),
+    ),
+    # Protect Log Archive (Log Archive account)
+    Probe(
+        "delete a log object",
+        _req(
+            "s3:DeleteObject",
+            "log-archive",
+            principal=LOG_READER,
+            resource=f"arn:aws:s3:::{LOG_BUCKET}/AWSLogs/o-x/CloudTrail/log.json.gz",
+        ),
+        False,
+        "logs are immutable",
+        ("protect-log-archive",),
+    ),
+    Probe(
+        "delete a log object version",
+        _req(
+            "s3:DeleteObjectVersion",
+            "log-archive",
+            principal=LOG_READER,
+            resource=f"arn:aws:s3:::{LOG_BUCKET}/AWSLogs/x",
+        ),
+        False,
+        "versions are the history",
+        ("protect-log-archive",),
+    ),
+    Probe(
+        "bypass governance retention",
+        _req(
+            "s3:BypassGovernanceRetention",
+            "log-archive",
+            principal=LOG_READER,
+            resource=f"arn:aws:s3:::{LOG_BUCKET}/AWSLogs/x",
+        ),
+        False,
+        "no way round the lock",
+        ("protect-log-archive",),
+    ),
+    Probe(
+        "delete the log bucket",
+        _req("s3:DeleteBucket", "log-archive", principal=LOG_READER, resource=f"arn:aws:s3:::{LOG_BUCKET}"),
+        False,
+        "no deleting the bucket",
+        ("protect-log-archive",),
+    ),
+    Probe(
+        "replace the bucket policy",
+        _req("s3:PutBucketPolicy", "log-archive", principal=LOG_READER, resource=f"arn:aws:s3:::{LOG_BUCKET}"),
+        False,
+        "no weakening the policy",
+        ("protect-log-archive",),
+    ),
+    Probe(
+        "expire logs by lifecycle",
+        _req(
+            "s3:PutLifecycleConfiguration", "log-archive", principal=LOG_READER, resource=f"arn:aws:s3:::{LOG_BUCKET}"
+        ),
+        False,
+        "no deleting by lifecycle",
+        ("protect-log-archive",),
+    ),
+    Probe(
+        "suspend versioning",
+        _req("s3:PutBucketVersioning", "log-archive", principal=LOG_READER, resource=f"arn:aws:s3:::{LOG_BUCKET}"),
+        False,
+        "no suspending versioning",
+        ("protect-log-archive",),
+    ),
+    Probe(
+        "change object lock",
+        _req(
+            "s3:PutBucketObjectLockConfiguration",
+            "log-archive",
+            principal=LOG_READER,
+            resource=f"arn:aws:s3:::{LOG_BUCKET}",
+        ),
+        False,
+        "no weakening the lock",
+        ("protect-log-archive",),
+    ),
+    Probe(
+        "stop trail in log archive",
+        _req("cloudtrail:StopLogging", "log-archive", principal=LOG_READER),
+        False,
+        "no stopping trails",
+        ("protect-log-archive", "protect-cloudtrail"),
+    ),
+    Probe(
+        "read a log object",
+        _req("s3:GetObject", "log-archive", principal=LOG_READER, resource=f"arn:aws:s3:::{LOG_BUCKET}/AWSLogs/x"),
+        True,
+        "reading logs is allowed",
+    ),
+    Probe(
+        "delete an object elsewhere in log archive",
+        _req("s3:DeleteObject", "log-archive", principal=LOG_READER, resource="arn:aws:s3:::scratch/x"),
+        True,
+        "only the log buckets are protected",
+    ),
+    Probe(
+        "delete a dev object",
+        _req("s3:DeleteObject", "dev", resource=f"arn:aws:s3:::{LOG_BUCKET}/x"),
+        True,
+        "the Log Archive policy binds only that account",
+    ),
+    Probe(
+        "exempt role changes the log bucket policy",
+        _req("s3:PutBucketPolicy", "log-archive", principal=ORG_ACCESS, resource=f"arn:aws:s3:::{LOG_BUCKET}"),
+        True,
+        "the deploying role must be able to manage the bucket",
+    ),
+    # Deny Public S3 (Workloads OU)
+    Probe(
+        "turn off account public access block in dev",
+        _req("s3:PutAccountPublicAccessBlock", "dev"),
+        False,
+        "account BPA is locked",
+        ("deny-public-s3",),
+    ),
+    Probe(
+        "turn off bucket public access block in prod",
+        _req("s3:PutBucketPublicAccessBlock", "prod", resource="arn:aws:s3:::app-data"),
+        False,
+        "bucket BPA is locked",
+        ("deny-public-s3",),
+    ),
+    Probe(
+        "exempt role sets account public access block",
+        _req("s3:PutAccountPublicAccessBlock", "dev", principal=EXEMPT),
+        True,
+        "the baseline is deployed by an exempt role",
+    ),
+    Probe(
+        "public-read ACL on upload",
+        _put("dev", "app-data", sse="aws:kms", acl="public-read"),
+        False,
+        "no public canned ACLs",
+        ("deny-public-s3",),
+    ),
+    Probe(
+        "private ACL on upload", _put("dev", "app-data", sse="aws:kms", acl="private"), True, "private ACLs are fine"
+    ),
+    Probe(
+        "sandbox changes public access block",
+        _req("s3:PutAccountPublicAccessBlock", "sandbox"),
+        True,
+        "Sandbox is not under the Workloads policies",
+    ),
+)

@@ -1,0 +1,173 @@
+"""The SCP documents: valid, within quota once rendered, lint-clean, and shaped the way AWS documents them."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import parliament
+import pytest
+
+import policies
+from docustack.settings import StackSettings
+
+POLICY_FILES = sorted(p.name for p in policies.POLICY_DIR.glob("*.json"))
+
+
+@pytest.fixture
+def rendered(management_settings: StackSettings) -> dict[str, dict]:
+    assert management_settings.organization is not None
+    variables = management_settings.policy_variables()
+    return {
+        scp.name: json.loads(policies.render_file(scp.file, variables))
+        for scp in management_settings.organization.service_control_policies
+    }
+
+
+def test_the_five_guardrails_are_configured(management_settings: StackSettings) -> None:
+    assert management_settings.organization is not None
+    targets = {scp.name: scp.targets for scp in management_settings.organization.service_control_policies}
+    assert targets == {
+        "region-deny": ["root"],
+        "protect-cloudtrail": ["root"],
+        "protect-log-archive": ["account:log-archive"],
+        "require-s3-encryption": ["ou:Workloads"],
+        "deny-public-s3": ["ou:Workloads"],
+    }
+
+
+@pytest.mark.parametrize("file", POLICY_FILES)
+def test_every_policy_file_is_a_well_formed_scp(file: str) -> None:
+    assert policies.structure_problems(policies.load(file)) == []
+
+
+def test_every_rendered_policy_is_minified_and_within_quota(management_settings: StackSettings) -> None:
+    assert management_settings.organization is not None
+    for scp in management_settings.organization.service_control_policies:
+        text = policies.render_file(scp.file, management_settings.policy_variables())
+        assert len(text) <= policies.MAX_SCP_CHARACTERS, scp.name
+        assert text == json.dumps(json.loads(text), separators=(",", ":"))
+        assert "{{" not in text, f"{scp.name} has an unfilled slot"
+
+
+def test_rendered_policies_pass_parliament(rendered: dict[str, dict]) -> None:
+    findings = {
+        name: [f"{f.issue}: {f.detail}" for f in parliament.analyze_policy_string(json.dumps(doc)).findings]
+        for name, doc in rendered.items()
+    }
+    assert findings == {name: [] for name in rendered}
+
+
+def test_parliament_would_catch_a_misspelt_action() -> None:
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "cloudtrail:StopLoging", "Resource": "*"}],
+    }
+    assert [f.issue for f in parliament.analyze_policy_string(json.dumps(doc)).findings] == ["UNKNOWN_ACTION"]
+
+
+def test_region_deny_follows_control_tower(rendered: dict[str, dict], management_settings: StackSettings) -> None:
+    (statement,) = rendered["region-deny"]["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Resource"] == "*"
+    not_action = set(statement["NotAction"])
+    # Global services that must keep working from any region (Control Tower's region-deny control).
+    for global_service in ("iam:*", "organizations:*", "sts:*", "route53:*", "cloudfront:*", "support:*",
+                           "budgets:*", "ce:*", "health:*", "waf:*", "wafv2:*", "kms:*", "acm:*"):  # fmt: skip
+        assert global_service in not_action
+    for regional in ("ec2:*", "s3:*", "rds:*", "lambda:*", "dynamodb:*"):
+        assert regional not in not_action
+    assert len(not_action) == len(statement["NotAction"]), "duplicate NotAction entries"
+    assert statement["Condition"] == {
+        "StringNotEquals": {"aws:RequestedRegion": ["us-east-1"]},
+        "ArnNotLike": {
+            "aws:PrincipalARN": [
+                "arn:aws:iam::*:role/OrganizationAccountAccessRole",
+                "arn:aws:iam::*:role/docustack-break-glass",
+            ]
+        },
+    }
+
+
+def test_require_s3_encryption_is_the_strategy_documents_statement(rendered: dict[str, dict]) -> None:
+    assert rendered["require-s3-encryption"] == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyUnencryptedS3Uploads",
+                "Effect": "Deny",
+                "Action": "s3:PutObject",
+                "Resource": "*",
+                "Condition": {"Null": {"s3:x-amz-server-side-encryption": "true"}},
+            }
+        ],
+    }
+
+
+def test_protect_log_archive_covers_every_deletion_path(rendered: dict[str, dict]) -> None:
+    statements = {s["Sid"]: s for s in rendered["protect-log-archive"]["Statement"]}
+    objects = statements["DenyDeletingLogObjects"]
+    assert objects["Resource"] == "arn:aws:s3:::docustack-log-archive-*/*"
+    assert {"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"} <= set(objects["Action"])
+    bucket = statements["DenyDeletingOrWeakeningLogBucket"]
+    assert bucket["Resource"] == "arn:aws:s3:::docustack-log-archive-*"
+    assert {
+        "s3:DeleteBucket",
+        "s3:PutBucketPolicy",
+        "s3:DeleteBucketPolicy",
+        "s3:PutLifecycleConfiguration",
+        "s3:PutBucketVersioning",
+        "s3:PutBucketObjectLockConfiguration",
+    } <= set(bucket["Action"])
+    assert {"cloudtrail:StopLogging", "cloudtrail:DeleteTrail"} <= set(statements["DenyStoppingTrails"]["Action"])
+    for statement in statements.values():
+        assert statement["Condition"]["ArnNotLike"]["aws:PrincipalARN"]
+
+
+def test_deny_public_s3_locks_block_public_access(rendered: dict[str, dict]) -> None:
+    statements = {s["Sid"]: s for s in rendered["deny-public-s3"]["Statement"]}
+    # An SCP cannot see the PutPublicAccessBlock payload, so every change is denied to all but the exempt roles;
+    # the Delete* calls are authorized by the same Put* actions (S3 API reference, DeletePublicAccessBlock).
+    assert set(statements["DenyChangingPublicAccessBlock"]["Action"]) == {
+        "s3:PutAccountPublicAccessBlock",
+        "s3:PutBucketPublicAccessBlock",
+    }
+
+
+def test_render_splices_lists_and_fills_text() -> None:
+    document = {"A": ["{{xs}}", "z"], "B": "arn:{{name}}/*", "C": "{{xs}}", "D": "${aws:username}"}
+    assert policies.render(document, {"xs": ["a", "b"], "name": "n"}) == {
+        "A": ["a", "b", "z"],
+        "B": "arn:n/*",
+        "C": ["a", "b"],
+        "D": "${aws:username}",
+    }
+
+
+def test_render_refuses_unknown_slots_and_lists_inside_text() -> None:
+    with pytest.raises(policies.PolicyError, match=re.escape("slot {{nope}} has no value")):
+        policies.render({"A": "{{nope}}"}, {})
+    with pytest.raises(policies.PolicyError, match="is a list"):
+        policies.render({"A": "x{{xs}}"}, {"xs": ["a"]})
+
+
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        ({"Statement": [{"Sid": "A", "Effect": "Deny", "Action": "*", "Resource": "*"}]}, "Version"),
+        ({"Version": "2012-10-17", "Statement": []}, "non-empty list"),
+        ({"Version": "2012-10-17", "Statement": [{"Sid": "A", "Effect": "Denied", "Action": "*"}]}, "Effect"),
+        ({"Version": "2012-10-17", "Statement": [{"Sid": "A", "Effect": "Deny"}]}, "exactly one of Action"),
+        ({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*"}]}, "alphanumeric Sid"),
+        (
+            {"Version": "2012-10-17", "Statement": [{"Sid": "A", "Effect": "Deny", "Action": "*", "Principal": "*"}]},
+            "does not allow",
+        ),
+        (
+            {"Version": "2012-10-17", "Statement": [{"Sid": "A", "Effect": "Allow", "NotAction": "s3:*"}]},
+            "Allow statement",
+        ),
+    ],
+)
+def test_structure_problems_are_found(document: dict, problem: str) -> None:
+    assert any(problem in p for p in policies.structure_problems(document))

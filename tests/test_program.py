@@ -1,0 +1,172 @@
+"""The whole program, run for each stack with that stack's own Pulumi.<stack>.yaml, under the project's mocks."""
+
+from __future__ import annotations
+
+import json
+import runpy
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+import policies
+from docustack import offline, project
+from docustack.plan import StackPlan
+from docustack.settings import CONFIG_KEY
+
+ACCOUNT = "aws:organizations/account:Account"
+ATTACHMENT = "aws:organizations/policyAttachment:PolicyAttachment"
+POLICY = "aws:organizations/policy:Policy"
+ORGANIZATION = "aws:organizations/organization:Organization"
+OU = "aws:organizations/organizationalUnit:OrganizationalUnit"
+
+
+def run_main(project_dir: Path, stack: str, config: dict[str, Any], *, preview: bool = True) -> offline.Plan:
+    main = str(project_dir / "__main__.py")
+    return offline.run_program(
+        lambda: runpy.run_path(main, run_name="__main__"), stack=stack, config=config, preview=preview
+    )
+
+
+@pytest.mark.parametrize("stack", ["management", "dev", "staging", "prod"])
+def test_every_resource_uses_a_provider_pinned_to_the_stack_account(
+    stack_plans: dict[str, StackPlan], stack: str
+) -> None:
+    stack_plan = stack_plans[stack]
+    providers = {r.urn: r for r in stack_plan.plan.resources if r.type == "pulumi:providers:aws"}
+    assert providers, "no explicit provider"
+    own = [
+        p for p in providers.values() if json.loads(p.inputs["allowedAccountIds"]) == [stack_plan.settings.account.id]
+    ]
+    assert len(own) == 1
+    assert own[0].inputs["region"] == stack_plan.settings.account.region
+    for resource in stack_plan.plan.resources:
+        if resource.custom and not resource.type.startswith("pulumi:providers:"):
+            assert resource.provider_urn in providers, f"{resource.name} uses a default provider"
+
+
+def test_stack_files_disable_default_providers(project_dir: Path) -> None:
+    for stack in project.stack_names(project_dir):
+        assert project.read_stack_config(project_dir, stack)["pulumi:disable-default-providers"] == ["*"]
+
+
+def test_management_adopts_the_organization_and_protects_it(stack_plans: dict[str, StackPlan]) -> None:
+    organization = stack_plans["management"].plan.one(ORGANIZATION)
+    assert organization.protect
+    assert organization.import_id == "<organization-id>"
+    assert organization.inputs["featureSet"] == "ALL"
+    assert "SERVICE_CONTROL_POLICY" in organization.inputs["enabledPolicyTypes"]
+
+
+def test_management_builds_the_strategy_documents_tree(stack_plans: dict[str, StackPlan]) -> None:
+    plan = stack_plans["management"].plan
+    assert sorted(r.inputs["name"] for r in plan.by_type(OU)) == ["Sandbox", "Security", "Workloads"]
+    ou_ids = {r.inputs["name"]: r.outputs["id"] for r in plan.by_type(OU)}
+    parents = {r.name: r.inputs["parentId"] for r in plan.by_type(ACCOUNT)}
+    assert parents == {
+        "log-archive-account": ou_ids["Security"],
+        "audit-account": ou_ids["Security"],
+        "dev-account": ou_ids["Workloads"],
+        "staging-account": ou_ids["Workloads"],
+        "prod-account": ou_ids["Workloads"],
+    }
+
+
+def test_accounts_are_protected_retained_and_never_closed(stack_plans: dict[str, StackPlan]) -> None:
+    for account in stack_plans["management"].plan.by_type(ACCOUNT):
+        assert account.protect and account.retain_on_delete, account.name
+        assert account.inputs.get("closeOnDeletion") is False, account.name
+
+
+def test_created_accounts_get_the_access_role_and_adopted_ones_are_imported(stack_plans: dict[str, StackPlan]) -> None:
+    plan = stack_plans["management"].plan
+    log_archive = plan.one(ACCOUNT, "log-archive-account")
+    assert log_archive.import_id == ""
+    assert log_archive.inputs["roleName"] == "OrganizationAccountAccessRole"
+    dev = plan.one(ACCOUNT, "dev-account")
+    assert dev.import_id == "216482851263"
+    assert "roleName" not in dev.inputs
+    assert set(dev.ignore_changes) == {"roleName", "iamUserAccessToBilling"}
+
+
+def test_scps_are_attached_where_the_strategy_document_says(stack_plans: dict[str, StackPlan]) -> None:
+    plan = stack_plans["management"].plan
+    root_id = plan.one(ORGANIZATION).outputs["roots"][0]["id"]
+    workloads = next(r.outputs["id"] for r in plan.by_type(OU) if r.inputs["name"] == "Workloads")
+    log_archive = plan.one(ACCOUNT, "log-archive-account").outputs["id"]
+    policy_names = {r.outputs["id"]: r.inputs["name"] for r in plan.by_type(POLICY)}
+    attachments = sorted((policy_names[a.inputs["policyId"]], a.inputs["targetId"]) for a in plan.by_type(ATTACHMENT))
+    assert attachments == sorted(
+        [
+            ("region-deny", root_id),
+            ("protect-cloudtrail", root_id),
+            ("protect-log-archive", log_archive),
+            ("require-s3-encryption", workloads),
+            ("deny-public-s3", workloads),
+        ]
+    )
+
+
+def test_attachments_wait_for_the_organization(stack_plans: dict[str, StackPlan]) -> None:
+    plan = stack_plans["management"].plan
+    # Depending on the component waits for its children: the SDK expands it to the organization resource.
+    organization = plan.one(ORGANIZATION)
+    for attachment in plan.by_type(ATTACHMENT):
+        assert organization.urn in attachment.dependencies, attachment.name
+
+
+def test_scp_content_is_the_minified_rendered_file(stack_plans: dict[str, StackPlan]) -> None:
+    stack_plan = stack_plans["management"]
+    assert stack_plan.settings.organization is not None
+    files = {scp.name: scp.file for scp in stack_plan.settings.organization.service_control_policies}
+    for policy in stack_plan.plan.by_type(POLICY):
+        expected = policies.render_file(files[policy.inputs["name"]], stack_plan.settings.policy_variables())
+        assert policy.inputs["content"] == expected
+        assert policy.inputs["type"] == "SERVICE_CONTROL_POLICY"
+
+
+def test_placeholders_warn_in_preview(stack_plans: dict[str, StackPlan]) -> None:
+    assert any("account.id" in w and "placeholders" in w for w in stack_plans["staging"].plan.warnings)
+    assert stack_plans["dev"].plan.warnings == []
+
+
+@pytest.mark.parametrize("stack", ["management", "staging", "prod"])
+def test_update_refuses_placeholders_before_registering_anything(project_dir: Path, stack: str) -> None:
+    config = project.read_stack_config(project_dir, stack)
+    with pytest.raises(pulumi.RunError, match="refusing to deploy: docustack:settings still has placeholders"):
+        run_main(project_dir, stack, config, preview=False)
+
+
+def test_update_without_placeholders_deploys(project_dir: Path) -> None:
+    plan = run_main(project_dir, "dev", project.read_stack_config(project_dir, "dev"), preview=False)
+    assert plan.resources
+
+
+def test_bad_config_stops_the_program_with_a_message_not_a_traceback(project_dir: Path) -> None:
+    config = project.read_stack_config(project_dir, "dev")
+    config[CONFIG_KEY] = {**config[CONFIG_KEY], "account": {"id": "123", "name": "dev", "region": "us-east-1"}}
+    with pytest.raises(pulumi.RunError) as caught:
+        run_main(project_dir, "dev", config)
+    assert "Pulumi.dev.yaml: 1 problem(s) in docustack:settings" in str(caught.value)
+    assert "docustack:settings.account.id: '123' is not a 12-digit AWS account ID" in str(caught.value)
+
+
+def test_resource_graph_snapshot(stack_plans: dict[str, StackPlan], snapshot: Any) -> None:
+    """What each stack would create, for reviewers: a change to this snapshot is a change to the infrastructure."""
+    graphs = {}
+    for stack, stack_plan in stack_plans.items():
+        names = {r.urn: f"{r.type}::{r.name}" for r in stack_plan.plan.resources}
+        graphs[stack] = sorted(
+            {
+                "resource": names[r.urn],
+                "parent": names.get(r.parent, ""),
+                "provider": names.get(r.provider_urn, ""),
+                "protect": r.protect,
+                "retainOnDelete": r.retain_on_delete,
+                "import": r.import_id,
+                "dependsOn": sorted(names.get(d, d) for d in r.dependencies),
+            }.__repr__()
+            for r in stack_plan.plan.resources
+        )
+    assert graphs == snapshot
