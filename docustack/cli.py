@@ -1,6 +1,8 @@
 """``docustack``: the project's one command.
 
-    docustack plan [--stack NAME]        offline plan of one stack, or of every stack
+    docustack plan [--stack NAME] [--format text|markdown|json] [--base REF]
+                                         offline plan of one stack, or of every stack; with --base, what
+                                         the change since git revision REF does to the guardrails
     docustack simulate --account NAME --action ACTION [--region R] [--resource ARN] [--principal ARN]
                        [--context KEY=VALUE ...] [--json]
                                          would the SCPs in effect deny this request, and by which statement?
@@ -17,8 +19,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from docustack import guardrail_diff, simulator
 from docustack import plan as plan_module
-from docustack import simulator
 from docustack.project import ProjectError, find_project_dir, load_stack_settings, stack_names
 from docustack.settings import SettingsError
 
@@ -43,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
 
     plan = commands.add_parser("plan", help="offline plan of the stacks (no AWS account needed)")
     plan.add_argument("--stack", help="one stack (default: all of them)")
+    plan.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    plan.add_argument("--base", metavar="REF", help="compare the guardrails with this git revision")
     plan.set_defaults(handler=_plan)
 
     simulate = commands.add_parser("simulate", help="evaluate a request against the SCPs in effect")
@@ -64,17 +68,36 @@ def _parser() -> argparse.ArgumentParser:
 
 def _plan(args: argparse.Namespace, project_dir: Path) -> int:
     stacks = [args.stack] if args.stack else stack_names(project_dir)
-    failures = 0
-    outputs = []
+    planned: list[plan_module.StackPlan] = []
+    errors: dict[str, str] = {}
     for stack in stacks:
         try:
-            outputs.append(plan_module.render_text(plan_module.plan_stack(project_dir, stack)))
+            planned.append(plan_module.plan_stack(project_dir, stack))
         except (SettingsError, ProjectError) as error:
-            failures += 1
-            outputs.append(f"Stack {stack}: NOT PLANNED\nerror: {error}")
-    print("\n\n".join(outputs))
-    if failures:
-        print(f"\n{failures} of {len(stacks)} stack(s) have errors", file=sys.stderr)
+            errors[stack] = str(error)
+    diff = guardrail_diff.compare_with_revision(project_dir, args.base) if args.base else None
+
+    if args.format == "json":
+        document = {
+            "stacks": [plan_module.render_json(stack_plan) for stack_plan in planned],
+            "errors": errors,
+            "guardrails": diff.as_json() if diff else None,
+        }
+        print(json.dumps(document, indent=2, sort_keys=True))
+    elif args.format == "markdown":
+        parts = [plan_module.render_markdown(stack_plan) for stack_plan in planned]
+        parts += [f"## Stack `{stack}`: not planned\n\n```\n{error}\n```\n" for stack, error in errors.items()]
+        if diff:
+            parts.append(guardrail_diff.render_markdown(diff))
+        print("\n".join(parts))
+    else:
+        parts = [plan_module.render_text(stack_plan) for stack_plan in planned]
+        parts += [f"Stack {stack}: NOT PLANNED\nerror: {error}" for stack, error in errors.items()]
+        if diff:
+            parts.append(guardrail_diff.render_text(diff))
+        print("\n\n".join(parts))
+    if errors:
+        print(f"\n{len(errors)} of {len(stacks)} stack(s) have errors", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
 

@@ -57,7 +57,7 @@ def render_text(stack_plan: StackPlan) -> str:
     lines += ["    " + line for line in _resource_tree(plan)]
     if settings.organization is not None:
         lines.append("  Organization chart (SCPs attached directly; FullAWSAccess stays attached everywhere):")
-        lines += ["    " + line for line in organization_chart(settings)]
+        lines += ["    " + line for line in chart_lines(organization_chart(settings))]
     return "\n".join(lines)
 
 
@@ -81,7 +81,7 @@ def _resource_tree(plan: offline.Plan) -> list[str]:
     return lines
 
 
-def _describe(resource: offline.PlannedResource) -> str:
+def _flags(resource: offline.PlannedResource) -> str:
     flags = []
     if resource.protect:
         flags.append("protected")
@@ -91,6 +91,11 @@ def _describe(resource: offline.PlannedResource) -> str:
         flags.append(f"adopts {resource.import_id}")
     if resource.ignore_changes:
         flags.append(f"ignores {', '.join(resource.ignore_changes)}")
+    return "; ".join(flags)
+
+
+def _describe(resource: offline.PlannedResource) -> str:
+    flags = _flags(resource)
     settings = [
         f"{key}={_short(resource.inputs[key])}" for key in KEY_SETTINGS.get(resource.type, ()) if key in resource.inputs
     ]
@@ -98,7 +103,7 @@ def _describe(resource: offline.PlannedResource) -> str:
         settings.append(f"content={len(resource.inputs.get('content', ''))} chars")
     text = f"{resource.type} {resource.name}"
     if flags:
-        text += f" [{'; '.join(flags)}]"
+        text += f" [{flags}]"
     if settings:
         text += "  " + " ".join(settings)
     return text
@@ -110,7 +115,18 @@ def _short(value: Any) -> str:
     return str(value)
 
 
-def organization_chart(settings: StackSettings) -> list[str]:
+@dataclass(frozen=True)
+class ChartNode:
+    """A node of the organization chart: the root, an OU or an account, with the SCPs attached directly."""
+
+    kind: str  # "root", "management", "ou", "account"
+    key: str  # "root", the OU path, or the account name
+    label: str
+    scps: tuple[str, ...]
+    children: tuple[ChartNode, ...] = ()
+
+
+def organization_chart(settings: StackSettings) -> ChartNode:
     """Root, OUs and accounts as a tree, each with the SCPs attached to it directly."""
     organization = settings.organization
     assert organization is not None
@@ -118,37 +134,131 @@ def organization_chart(settings: StackSettings) -> list[str]:
     for scp in organization.service_control_policies:
         for target in scp.targets:
             attached.setdefault(target, []).append(scp.name)
-
-    def label(target: str, text: str) -> str:
-        names = attached.get(target)
-        return f"{text}  SCPs: {', '.join(names)}" if names else text
-
-    children: dict[str | None, list[tuple[str, str]]] = {}
+    members: dict[str | None, list[tuple[str, str]]] = {}
     for node in iter_ous(organization):
-        children.setdefault(node.parent_path, []).append(("ou", node.path))
+        members.setdefault(node.parent_path, []).append(("ou", node.path))
     for account in organization.accounts:
-        children.setdefault(account.ou, []).append(("account", account.name))
+        members.setdefault(account.ou, []).append(("account", account.name))
     accounts = {account.name: account for account in organization.accounts}
 
-    lines = [label(ROOT_TARGET, "Root")]
-    lines.append(f"├─ management account {settings.account.id} (not restricted by SCPs)")
-
-    def visit(parent: str | None, prefix: str) -> None:
-        entries = children.get(parent, [])
-        for index, (kind, key) in enumerate(entries):
-            last = index == len(entries) - 1
-            branch = "└─ " if last else "├─ "
+    def build(parent: str | None) -> tuple[ChartNode, ...]:
+        nodes = []
+        for kind, key in members.get(parent, []):
             if kind == "ou":
-                lines.append(prefix + branch + label(f"ou:{key}", f"OU {key.rsplit('/', 1)[-1]}"))
-                visit(key, prefix + ("   " if last else "│  "))
+                label = f"OU {key.rsplit('/', 1)[-1]}"
+                nodes.append(ChartNode("ou", key, label, tuple(attached.get(f"ou:{key}", [])), build(key)))
             else:
                 account = accounts[key]
                 status = f"{account.id}, adopted" if account.id else "to be created"
-                lines.append(prefix + branch + label(f"account:{key}", f"account {key} ({status})"))
+                label = f"account {key} ({status})"
+                nodes.append(ChartNode("account", key, label, tuple(attached.get(f"account:{key}", []))))
+        return tuple(nodes)
 
-    visit(None, "")
+    management = ChartNode(
+        "management", settings.account.name, f"management account {settings.account.id} (not restricted by SCPs)", ()
+    )
+    return ChartNode("root", ROOT_TARGET, "Root", tuple(attached.get(ROOT_TARGET, [])), (management, *build(None)))
+
+
+def chart_lines(node: ChartNode, prefix: str = "", branch: str = "") -> list[str]:
+    label = f"{node.label}  SCPs: {', '.join(node.scps)}" if node.scps else node.label
+    lines = [prefix + branch + label]
+    child_prefix = prefix + ("" if not branch else "   " if branch == "└─ " else "│  ")
+    for index, child in enumerate(node.children):
+        last = index == len(node.children) - 1
+        lines += chart_lines(child, child_prefix, "└─ " if last else "├─ ")
     return lines
 
 
-def render_all(stack_plans: Iterable[StackPlan]) -> str:
-    return "\n\n".join(render_text(stack_plan) for stack_plan in stack_plans)
+def chart_mermaid(root: ChartNode) -> list[str]:
+    lines = ["```mermaid", "graph TD"]
+    ids: dict[int, str] = {}
+
+    def visit(node: ChartNode, parent: str | None) -> None:
+        node_id = ids.setdefault(id(node), f"n{len(ids)}")
+        text = node.label + (f"<br/>SCPs: {', '.join(node.scps)}" if node.scps else "")
+        text = _mermaid_escape(text.replace('"', "#quot;"))
+        lines.append(f'  {node_id}["{text}"]')
+        if parent:
+            lines.append(f"  {parent} --> {node_id}")
+        for child in node.children:
+            visit(child, node_id)
+
+    visit(root, None)
+    return [*lines, "```"]
+
+
+def _mermaid_escape(text: str) -> str:
+    """Angle brackets of <placeholders> would be read as HTML; the <br/> line breaks must stay."""
+    return "<br/>".join(part.replace("<", "#lt;").replace(">", "#gt;") for part in text.split("<br/>"))
+
+
+def chart_json(node: ChartNode) -> dict[str, Any]:
+    return {
+        "kind": node.kind,
+        "key": node.key,
+        "label": node.label,
+        "scps": list(node.scps),
+        "children": [chart_json(child) for child in node.children],
+    }
+
+
+def render_markdown(stack_plan: StackPlan) -> str:
+    settings, plan = stack_plan.settings, stack_plan.plan
+    account = settings.account
+    lines = [
+        f"## Stack `{stack_plan.stack}`",
+        "",
+        f"Account `{account.id}` ({account.name}), region `{account.region}`.",
+        "",
+    ]
+    lines += [f"> **Warning:** {_markdown_text(warning)}" for warning in plan.warnings]
+    if plan.warnings:
+        lines.append("")
+    if settings.organization is not None:
+        lines += ["### Organization chart", "", *chart_mermaid(organization_chart(settings)), ""]
+    counts: dict[str, int] = {}
+    for resource in plan.resources:
+        if resource.custom:
+            counts[resource.type] = counts.get(resource.type, 0) + 1
+    lines += [f"### Resources ({sum(counts.values())})", "", "| type | count |", "|---|---|"]
+    lines += [f"| `{type_}` | {count} |" for type_, count in sorted(counts.items())]
+    guarded = [r for r in _sorted(plan.resources) if r.protect or r.import_id]
+    if guarded:
+        lines += ["", "| protected or adopted | flags |", "|---|---|"]
+        lines += [f"| `{r.type}` {_markdown_text(r.name)} | {_markdown_text(_flags(r))} |" for r in guarded]
+    return "\n".join(lines) + "\n"
+
+
+def render_json(stack_plan: StackPlan) -> dict[str, Any]:
+    """A stable, machine-readable plan: resources sorted by type and name, parents and providers by name."""
+    settings, plan = stack_plan.settings, stack_plan.plan
+    names = {r.urn: f"{r.type}::{r.name}" for r in plan.resources}
+    return {
+        "stack": stack_plan.stack,
+        "account": settings.account.model_dump(),
+        "warnings": list(plan.warnings),
+        "resources": [
+            {
+                "type": r.type,
+                "name": r.name,
+                "parent": names.get(r.parent),
+                "provider": names.get(r.provider_urn),
+                "protect": r.protect,
+                "retainOnDelete": r.retain_on_delete,
+                "import": r.import_id or None,
+                "ignoreChanges": list(r.ignore_changes),
+                "settings": {k: r.inputs[k] for k in KEY_SETTINGS.get(r.type, ()) if k in r.inputs},
+            }
+            for r in _sorted(plan.resources)
+        ],
+        "organization": chart_json(organization_chart(settings)) if settings.organization else None,
+    }
+
+
+def _sorted(resources: Iterable[offline.PlannedResource]) -> list[offline.PlannedResource]:
+    return sorted(resources, key=lambda r: (r.type, r.name))
+
+
+def _markdown_text(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,15 +1,16 @@
 """The probe table: requests whose SCP decision the guardrails exist to fix, with the decision expected.
 
 The tests run every probe against the management stack's settings; a guardrail change that flips one fails
-them, and the probe's ``why`` says what is at stake. Account names are those of ``Pulumi.management.yaml``;
-``sandbox`` is the one account the tests add (the stack itself has no sandbox account yet).
+them, and the probe's ``why`` says what is at stake; ``docustack plan --base`` reports the probes a change
+flips. Account names are those of ``Pulumi.management.yaml``; an account the probes need that the settings do
+not have yet (``sandbox``) is added to the model by :func:`with_probe_accounts`, in its OU.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from docustack.simulator import Request
+from docustack.simulator import AccountNode, OrganizationModel, Request
 
 US_EAST_1 = "us-east-1"
 DEV_ID = "216482851263"
@@ -20,6 +21,18 @@ ORG_ACCESS = "arn:aws:iam::111122223333:role/OrganizationAccountAccessRole"
 LOG_READER = "arn:aws:iam::111122223333:role/log-reader"
 LOG_BUCKET = "docustack-log-archive-111122223333"
 SSE = "s3:x-amz-server-side-encryption"
+
+
+# Accounts the probes name that an organization may not have yet: name -> OU path.
+PROBE_ACCOUNTS = {"sandbox": "Sandbox"}
+
+
+def with_probe_accounts(model: OrganizationModel) -> OrganizationModel:
+    """``model`` plus each probe account it lacks, placed in its OU when that OU exists."""
+    for name, ou in PROBE_ACCOUNTS.items():
+        if name not in model.accounts and ou in model.ou_parents:
+            model.accounts[name] = AccountNode(name, None, ou)
+    return model
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import policies
@@ -105,14 +106,14 @@ class OrganizationModel:
     attachments: dict[str, list[AttachedPolicy]]
 
     @classmethod
-    def from_settings(cls, settings: StackSettings) -> OrganizationModel:
+    def from_settings(cls, settings: StackSettings, *, policy_dir: Path | None = None) -> OrganizationModel:
         organization = settings.organization
         if organization is None:
             raise ValueError("only the management stack's settings describe the organization")
         variables = settings.policy_variables()
         attachments: dict[str, list[AttachedPolicy]] = {}
         for scp in organization.service_control_policies:
-            document = policies.render(policies.load(scp.file), variables)
+            document = policies.render(policies.load(scp.file, policy_dir=policy_dir), variables)
             for target in scp.targets:
                 attachments.setdefault(target, []).append(AttachedPolicy(scp.name, document))
         return cls(

@@ -110,3 +110,35 @@ def test_console_script_runs_outside_the_project(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "no Pulumi.yaml in" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_plan_markdown_has_a_mermaid_chart_and_a_summary(capsys: pytest.CaptureFixture[str], project_dir: Path) -> None:
+    assert cli.main(["--project-dir", str(project_dir), "plan", "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "```mermaid\ngraph TD" in out
+    assert 'n0["Root<br/>SCPs: region-deny, protect-cloudtrail"]' in out
+    assert "#lt;staging-account-id#gt;" in out  # placeholders cannot break the diagram
+    assert "| `aws:organizations/account:Account` | 5 |" in out
+    for stack in ("management", "dev", "staging", "prod"):
+        assert f"## Stack `{stack}`" in out
+
+
+def test_plan_json_is_stable_and_machine_readable(capsys: pytest.CaptureFixture[str], project_dir: Path) -> None:
+    assert cli.main(["--project-dir", str(project_dir), "plan", "--format", "json"]) == 0
+    first = capsys.readouterr().out
+    assert cli.main(["--project-dir", str(project_dir), "plan", "--format", "json"]) == 0
+    assert capsys.readouterr().out == first
+    document = json.loads(first)
+    management = next(s for s in document["stacks"] if s["stack"] == "management")
+    organization = next(
+        r for r in management["resources"] if r["type"] == "aws:organizations/organization:Organization"
+    )
+    assert organization["protect"] is True
+    assert organization["import"] == "<organization-id>"
+    assert organization["provider"] == "pulumi:providers:aws::management-account"
+    assert [child["key"] for child in management["organization"]["children"]] == [
+        "management",
+        "Security",
+        "Sandbox",
+        "Workloads",
+    ]

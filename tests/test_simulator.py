@@ -9,17 +9,16 @@ import pytest
 
 import policies
 from docustack import project, simulator
-from docustack.probes import PROBES, Probe
-from docustack.settings import CONFIG_KEY, StackSettings, parse_settings
+from docustack.probes import PROBES, Probe, with_probe_accounts
+from docustack.settings import StackSettings
 from docustack.simulator import OrganizationModel, Request
 
 
 @pytest.fixture(scope="module")
 def organization() -> OrganizationModel:
-    """The management stack's organization, plus one sandbox account to show what the Sandbox OU gets."""
-    raw = project.read_stack_config(project.find_project_dir(Path(__file__).parent), "management")[CONFIG_KEY]
-    raw["organization"]["accounts"].append({"name": "sandbox", "email": "sandbox@example.com", "ou": "Sandbox"})
-    return OrganizationModel.from_settings(parse_settings(raw, source="test"))
+    """The management stack's organization, plus the sandbox account the probes use."""
+    settings = project.load_stack_settings(project.find_project_dir(Path(__file__).parent), "management")
+    return with_probe_accounts(OrganizationModel.from_settings(settings))
 
 
 def test_the_probe_table_is_large_enough_to_mean_something() -> None:
