@@ -46,7 +46,11 @@ def organization_of(size: int, base: dict) -> dict:
     for team in range(teams):
         product = {"name": f"Team{team}", "children": [{"name": "Regulated", "children": [{"name": "PHI"}]}]}
         units[2]["children"].append(product)
-        account_ous += [f"Workloads/Team{team}", f"Workloads/Team{team}/Regulated", f"Workloads/Team{team}/Regulated/PHI"]
+        account_ous += [
+            f"Workloads/Team{team}",
+            f"Workloads/Team{team}/Regulated",
+            f"Workloads/Team{team}/Regulated/PHI",
+        ]
         units[1]["children"].append({"name": f"Team{team}"})
         account_ous.append(f"Sandbox/Team{team}")
     organization["organizationalUnits"] = units
@@ -56,7 +60,11 @@ def organization_of(size: int, base: dict) -> dict:
     ]
     for index in range(size - len(accounts)):
         accounts.append(
-            {"name": f"acct-{index:04d}", "email": f"acct-{index:04d}@example.com", "ou": account_ous[index % len(account_ous)]}
+            {
+                "name": f"acct-{index:04d}",
+                "email": f"acct-{index:04d}@example.com",
+                "ou": account_ous[index % len(account_ous)],
+            }
         )
     organization["accounts"] = accounts
     organization["importId"] = "o-exampleorg01"
@@ -95,7 +103,9 @@ def main() -> int:
             runs = [measure(project) for _ in range(args.repeat)]
         best = min(runs, key=lambda r: r["seconds"])
         peak = max(r["peak_mib"] for r in runs)
-        print(f"{size:>8} {best['resources']:>9} {best['seconds']:>8.2f} {peak:>9.0f} {1000 * best['seconds'] / size:>10.1f}")
+        print(
+            f"{size:>8} {best['resources']:>9} {best['seconds']:>8.2f} {peak:>9.0f} {1000 * best['seconds'] / size:>10.1f}"
+        )
     return 0
 
 
