@@ -23,7 +23,7 @@ class DelegatedAdministrators(pulumi.ComponentResource):
     ``registrations`` is what a resource in the delegated account that acts for the organization must wait for.
     """
 
-    registrations: list[aws.organizations.DelegatedAdministrator]
+    registrations: list[pulumi.Resource]
 
     def __init__(
         self, name: str, args: DelegatedAdministratorsArgs, opts: pulumi.ResourceOptions | None = None

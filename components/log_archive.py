@@ -323,9 +323,9 @@ class LogArchive(pulumi.ComponentResource):
     config_bucket_name: pulumi.Output[str]
     key_arn: pulumi.Output[str]
     # What a writer must wait for: a delivery is refused until both policies are in place.
-    bucket_policy: aws.s3.BucketPolicy
-    config_bucket_policy: aws.s3.BucketPolicy
-    key_policy: aws.kms.KeyPolicy
+    bucket_policy: pulumi.Resource
+    config_bucket_policy: pulumi.Resource
+    key_policy: pulumi.Resource
 
     def __init__(self, name: str, args: LogArchiveArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("docustack:audit:LogArchive", name, None, opts)
