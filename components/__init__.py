@@ -7,6 +7,7 @@ from components.guardduty_organization import GuardDutyOrganization, GuardDutyOr
 from components.log_archive import LogArchive, LogArchiveArgs
 from components.member_account import MemberAccount, MemberAccountArgs
 from components.organization import Organization, OrganizationArgs
+from components.organization_admin import OrganizationAdminArgs
 from components.organization_trail import OrganizationTrail, OrganizationTrailArgs
 from components.organizational_units import (
     OrganizationalUnits,
@@ -30,6 +31,7 @@ __all__ = [
     "MemberAccount",
     "MemberAccountArgs",
     "Organization",
+    "OrganizationAdminArgs",
     "OrganizationArgs",
     "OrganizationTrail",
     "OrganizationTrailArgs",

@@ -7,19 +7,12 @@ region. The management account designates the admin; the admin turns on auto-ena
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 import pulumi
 import pulumi_aws as aws
 
+from components.organization_admin import OrganizationAdminArgs
 
-@dataclass(frozen=True)
-class GuardDutyOrganizationArgs:
-    admin_account_id: pulumi.Input[str]
-    management_provider: aws.Provider  # the management account, this region
-    admin_provider: aws.Provider  # the Audit account, this region
-    after: Sequence[pulumi.Resource] = ()  # the organization (guardduty.amazonaws.com service access)
+GuardDutyOrganizationArgs = OrganizationAdminArgs
 
 
 class GuardDutyOrganization(pulumi.ComponentResource):

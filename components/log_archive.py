@@ -61,6 +61,18 @@ def bucket_arn(bucket: str) -> str:
     return f"arn:aws:s3:::{bucket}"
 
 
+def _allow_service(sid: str, service: str, action: str | list[str], resource: str, condition: Document) -> Document:
+    """An Allow for an AWS service principal; every such grant here carries a confused-deputy condition."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": action,
+        "Resource": resource,
+        "Condition": condition,
+    }
+
+
 def _tls_only(bucket: str) -> Document:
     # https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-bucket-policies.html (aws:SecureTransport)
     return {
@@ -129,48 +141,37 @@ def log_bucket_policy(
         _tls_only(bucket),
         # Organization trail grants, Sids as AWS writes them; aws:SourceArn is always the management account's
         # trail: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-create-and-update-an-organizational-trail-by-using-the-aws-cli.html
-        {
-            "Sid": "AWSCloudTrailAclCheck20150319",
-            "Effect": "Allow",
-            "Principal": {"Service": CLOUDTRAIL},
-            "Action": "s3:GetBucketAcl",
-            "Resource": arn,
-            "Condition": {"StringEquals": trail},
-        },
-        {
-            "Sid": "AWSCloudTrailWrite20150319",
-            "Effect": "Allow",
-            "Principal": {"Service": CLOUDTRAIL},
-            "Action": "s3:PutObject",
-            "Resource": f"{arn}/AWSLogs/{management_account_id}/*",
-            "Condition": {"StringEquals": {**owner_full_control, **trail}},
-        },
-        {
-            "Sid": "AWSCloudTrailOrganizationWrite20150319",
-            "Effect": "Allow",
-            "Principal": {"Service": CLOUDTRAIL},
-            "Action": "s3:PutObject",
-            "Resource": f"{arn}/AWSLogs/{organization_id}/*",
-            "Condition": {"StringEquals": {**owner_full_control, **trail}},
-        },
+        _allow_service("AWSCloudTrailAclCheck20150319", CLOUDTRAIL, "s3:GetBucketAcl", arn, {"StringEquals": trail}),
+        _allow_service(
+            "AWSCloudTrailWrite20150319",
+            CLOUDTRAIL,
+            "s3:PutObject",
+            f"{arn}/AWSLogs/{management_account_id}/*",
+            {"StringEquals": {**owner_full_control, **trail}},
+        ),
+        _allow_service(
+            "AWSCloudTrailOrganizationWrite20150319",
+            CLOUDTRAIL,
+            "s3:PutObject",
+            f"{arn}/AWSLogs/{organization_id}/*",
+            {"StringEquals": {**owner_full_control, **trail}},
+        ),
         # VPC Flow Logs to S3: https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-permissions.html,
         # scoped to the organization rather than listing every account (aws:SourceOrgID, as Control Tower does).
-        {
-            "Sid": "AWSLogDeliveryAclCheck",
-            "Effect": "Allow",
-            "Principal": {"Service": LOG_DELIVERY},
-            "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
-            "Resource": arn,
-            "Condition": {"StringEquals": organization},
-        },
-        {
-            "Sid": "AWSLogDeliveryWrite",
-            "Effect": "Allow",
-            "Principal": {"Service": LOG_DELIVERY},
-            "Action": "s3:PutObject",
-            "Resource": f"{arn}/AWSLogs/*/vpcflowlogs/*",
-            "Condition": {"StringEquals": {**owner_full_control, **organization}},
-        },
+        _allow_service(
+            "AWSLogDeliveryAclCheck",
+            LOG_DELIVERY,
+            ["s3:GetBucketAcl", "s3:ListBucket"],
+            arn,
+            {"StringEquals": organization},
+        ),
+        _allow_service(
+            "AWSLogDeliveryWrite",
+            LOG_DELIVERY,
+            "s3:PutObject",
+            f"{arn}/AWSLogs/*/vpcflowlogs/*",
+            {"StringEquals": {**owner_full_control, **organization}},
+        ),
         *_readers(bucket, reader_role_arns),
         *_deny_weakening(bucket, exempt_role_arns),
     ]
@@ -191,30 +192,17 @@ def config_bucket_policy(
         _tls_only(bucket),
         # Cross-account delivery falls back to the config.amazonaws.com principal when the bucket does not
         # grant the recorder's role: https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html
-        {
-            "Sid": "AWSConfigBucketPermissionsCheck",
-            "Effect": "Allow",
-            "Principal": {"Service": CONFIG},
-            "Action": "s3:GetBucketAcl",
-            "Resource": arn,
-            "Condition": {"StringEquals": organization},
-        },
-        {
-            "Sid": "AWSConfigBucketExistenceCheck",
-            "Effect": "Allow",
-            "Principal": {"Service": CONFIG},
-            "Action": "s3:ListBucket",
-            "Resource": arn,
-            "Condition": {"StringEquals": organization},
-        },
-        {
-            "Sid": "AWSConfigBucketDelivery",
-            "Effect": "Allow",
-            "Principal": {"Service": CONFIG},
-            "Action": "s3:PutObject",
-            "Resource": f"{arn}/AWSLogs/*/Config/*",
-            "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **organization}},
-        },
+        _allow_service(
+            "AWSConfigBucketPermissionsCheck", CONFIG, "s3:GetBucketAcl", arn, {"StringEquals": organization}
+        ),
+        _allow_service("AWSConfigBucketExistenceCheck", CONFIG, "s3:ListBucket", arn, {"StringEquals": organization}),
+        _allow_service(
+            "AWSConfigBucketDelivery",
+            CONFIG,
+            "s3:PutObject",
+            f"{arn}/AWSLogs/*/Config/*",
+            {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **organization}},
+        ),
         *_readers(bucket, reader_role_arns),
         *_deny_weakening(bucket, exempt_role_arns),
     ]
@@ -242,54 +230,33 @@ def log_key_policy(
             "Resource": "*",
         },
         # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html
-        {
-            "Sid": "AllowCloudTrailEncryptLogs",
-            "Effect": "Allow",
-            "Principal": {"Service": CLOUDTRAIL},
-            "Action": "kms:GenerateDataKey*",
-            "Resource": "*",
-            "Condition": {
+        _allow_service(
+            "AllowCloudTrailEncryptLogs",
+            CLOUDTRAIL,
+            "kms:GenerateDataKey*",
+            "*",
+            {
                 "StringLike": {
                     "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{management_account_id}:trail/*"
                 },
                 "StringEquals": trail,
             },
-        },
-        {
-            "Sid": "AllowCloudTrailDescribeKey",
-            "Effect": "Allow",
-            "Principal": {"Service": CLOUDTRAIL},
-            "Action": "kms:DescribeKey",
-            "Resource": "*",
-            "Condition": {"StringEquals": trail},
-        },
+        ),
+        _allow_service("AllowCloudTrailDescribeKey", CLOUDTRAIL, "kms:DescribeKey", "*", {"StringEquals": trail}),
         # Same page: with an S3 Bucket Key, kms:Decrypt is required to create or update a trail with SSE-KMS.
-        {
-            "Sid": "AllowCloudTrailBucketKey",
-            "Effect": "Allow",
-            "Principal": {"Service": CLOUDTRAIL},
-            "Action": "kms:Decrypt",
-            "Resource": "*",
-            "Condition": {"StringEquals": trail},
-        },
+        _allow_service("AllowCloudTrailBucketKey", CLOUDTRAIL, "kms:Decrypt", "*", {"StringEquals": trail}),
         # https://docs.aws.amazon.com/config/latest/developerguide/s3-kms-key-policy.html
-        {
-            "Sid": "AllowConfigEncrypt",
-            "Effect": "Allow",
-            "Principal": {"Service": CONFIG},
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-            "Resource": "*",
-            "Condition": {"StringEquals": organization},
-        },
+        _allow_service(
+            "AllowConfigEncrypt", CONFIG, ["kms:Decrypt", "kms:GenerateDataKey"], "*", {"StringEquals": organization}
+        ),
         # https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-permissions.html (SSE-KMS)
-        {
-            "Sid": "AllowLogDeliveryEncrypt",
-            "Effect": "Allow",
-            "Principal": {"Service": LOG_DELIVERY},
-            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-            "Resource": "*",
-            "Condition": {"StringEquals": organization},
-        },
+        _allow_service(
+            "AllowLogDeliveryEncrypt",
+            LOG_DELIVERY,
+            ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            "*",
+            {"StringEquals": organization},
+        ),
     ]
     if reader_role_arns:
         # CloudTrail's "grant decrypt permissions" statement: only objects CloudTrail encrypted.

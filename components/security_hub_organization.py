@@ -8,19 +8,12 @@ configuration.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 import pulumi
 import pulumi_aws as aws
 
+from components.organization_admin import OrganizationAdminArgs
 
-@dataclass(frozen=True)
-class SecurityHubOrganizationArgs:
-    admin_account_id: pulumi.Input[str]
-    management_provider: aws.Provider  # the management account, this region
-    admin_provider: aws.Provider  # the Audit account, this region
-    after: Sequence[pulumi.Resource] = ()  # the organization (securityhub.amazonaws.com service access)
+SecurityHubOrganizationArgs = OrganizationAdminArgs
 
 
 class SecurityHubOrganization(pulumi.ComponentResource):

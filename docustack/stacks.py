@@ -24,12 +24,12 @@ from components import (
     DelegatedAdministrators,
     DelegatedAdministratorsArgs,
     GuardDutyOrganization,
-    GuardDutyOrganizationArgs,
     LogArchive,
     LogArchiveArgs,
     MemberAccount,
     MemberAccountArgs,
     Organization,
+    OrganizationAdminArgs,
     OrganizationalUnits,
     OrganizationalUnitsArgs,
     OrganizationalUnitSpec,
@@ -37,7 +37,6 @@ from components import (
     OrganizationTrail,
     OrganizationTrailArgs,
     SecurityHubOrganization,
-    SecurityHubOrganizationArgs,
     ServiceControlPolicy,
     ServiceControlPolicyArgs,
 )
@@ -287,24 +286,14 @@ def compose_audit_services(
         opts=pulumi.ResourceOptions(provider=audit_providers[home]),
     )
     for region in settings.allowed_regions:
-        GuardDutyOrganization(
-            f"guardduty-{region}",
-            GuardDutyOrganizationArgs(
-                admin_account_id=audit_account.account_id,
-                management_provider=management[region],
-                admin_provider=audit_providers[region],
-                after=enabled_access,
-            ),
+        admin = OrganizationAdminArgs(
+            admin_account_id=audit_account.account_id,
+            management_provider=management[region],
+            admin_provider=audit_providers[region],
+            after=enabled_access,
         )
-        SecurityHubOrganization(
-            f"securityhub-{region}",
-            SecurityHubOrganizationArgs(
-                admin_account_id=audit_account.account_id,
-                management_provider=management[region],
-                admin_provider=audit_providers[region],
-                after=enabled_access,
-            ),
-        )
+        GuardDutyOrganization(f"guardduty-{region}", admin)
+        SecurityHubOrganization(f"securityhub-{region}", admin)
     return {
         "logArchiveBucket": archive.bucket_name,
         "logArchiveConfigBucket": archive.config_bucket_name,
