@@ -1,22 +1,45 @@
 """The program's ComponentResources, one per file. Components take typed args and never read config."""
 
+from components.config_aggregator import ConfigAggregator, ConfigAggregatorArgs
+from components.config_recorder import ConfigRecorder, ConfigRecorderArgs
+from components.delegated_administrators import DelegatedAdministrators, DelegatedAdministratorsArgs
+from components.guardduty_organization import GuardDutyOrganization, GuardDutyOrganizationArgs
+from components.log_archive import LogArchive, LogArchiveArgs
 from components.member_account import MemberAccount, MemberAccountArgs
 from components.organization import Organization, OrganizationArgs
+from components.organization_admin import OrganizationAdminArgs
+from components.organization_trail import OrganizationTrail, OrganizationTrailArgs
 from components.organizational_units import (
     OrganizationalUnits,
     OrganizationalUnitsArgs,
     OrganizationalUnitSpec,
 )
+from components.security_hub_organization import SecurityHubOrganization, SecurityHubOrganizationArgs
 from components.service_control_policy import ServiceControlPolicy, ServiceControlPolicyArgs
 
 __all__ = [
+    "ConfigAggregator",
+    "ConfigAggregatorArgs",
+    "ConfigRecorder",
+    "ConfigRecorderArgs",
+    "DelegatedAdministrators",
+    "DelegatedAdministratorsArgs",
+    "GuardDutyOrganization",
+    "GuardDutyOrganizationArgs",
+    "LogArchive",
+    "LogArchiveArgs",
     "MemberAccount",
     "MemberAccountArgs",
     "Organization",
+    "OrganizationAdminArgs",
     "OrganizationArgs",
+    "OrganizationTrail",
+    "OrganizationTrailArgs",
     "OrganizationalUnitSpec",
     "OrganizationalUnits",
     "OrganizationalUnitsArgs",
+    "SecurityHubOrganization",
+    "SecurityHubOrganizationArgs",
     "ServiceControlPolicy",
     "ServiceControlPolicyArgs",
 ]

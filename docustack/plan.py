@@ -7,6 +7,8 @@ traceback), and the program then runs under :mod:`docustack.offline`, which reco
 
 from __future__ import annotations
 
+import contextlib
+import json
 import runpy
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from docustack.settings import ROOT_TARGET, StackSettings, iter_ous
 
 # The inputs worth a reviewer's eye, by resource type. Everything else is in the JSON of a real preview.
 KEY_SETTINGS: dict[str, tuple[str, ...]] = {
-    "pulumi:providers:aws": ("region", "allowedAccountIds"),
+    "pulumi:providers:aws": ("region", "allowedAccountIds", "assumeRoles"),
     "aws:organizations/organization:Organization": (
         "featureSet",
         "enabledPolicyTypes",
@@ -29,6 +31,22 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "aws:organizations/account:Account": ("name", "email", "roleName", "closeOnDeletion"),
     "aws:organizations/policy:Policy": ("name", "type"),
     "aws:organizations/policyAttachment:PolicyAttachment": ("targetId",),
+    "aws:organizations/delegatedAdministrator:DelegatedAdministrator": ("servicePrincipal",),
+    "aws:s3/bucket:Bucket": ("bucket", "objectLockEnabled"),
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": ("rule",),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ("rule",),
+    "aws:kms/key:Key": ("enableKeyRotation",),
+    "aws:cloudtrail/trail:Trail": (
+        "name",
+        "isOrganizationTrail",
+        "isMultiRegionTrail",
+        "enableLogFileValidation",
+        "cloudWatchLogsGroupArn",
+    ),
+    "aws:cfg/recorder:Recorder": ("recordingGroup",),
+    "aws:cfg/configurationAggregator:ConfigurationAggregator": ("name",),
+    "aws:guardduty/organizationConfiguration:OrganizationConfiguration": ("autoEnableOrganizationMembers",),
+    "aws:securityhub/organizationConfiguration:OrganizationConfiguration": ("autoEnable", "autoEnableStandards"),
 }
 
 
@@ -53,15 +71,17 @@ def render_text(stack_plan: StackPlan) -> str:
     account = settings.account
     lines = [f"Stack {stack_plan.stack}: account {account.id} ({account.name}), region {account.region}"]
     lines += [f"  WARNING: {warning}" for warning in plan.warnings]
-    lines.append(f"  Resources ({len(plan.resources)}):")
-    lines += ["    " + line for line in _resource_tree(plan)]
+    lines.append(
+        f"  Resources ({len(plan.resources)}; '@ <provider>' marks those created in another account or region):"
+    )
+    lines += ["    " + line for line in _resource_tree(plan, home_provider=f"{account.name}-account")]
     if settings.organization is not None:
         lines.append("  Organization chart (SCPs attached directly; FullAWSAccess stays attached everywhere):")
         lines += ["    " + line for line in chart_lines(organization_chart(settings))]
     return "\n".join(lines)
 
 
-def _resource_tree(plan: offline.Plan) -> list[str]:
+def _resource_tree(plan: offline.Plan, home_provider: str = "") -> list[str]:
     by_parent: dict[str, list[offline.PlannedResource]] = {}
     urns = {r.urn for r in plan.resources}
     for resource in plan.resources:
@@ -74,7 +94,7 @@ def _resource_tree(plan: offline.Plan) -> list[str]:
         children = sorted(by_parent.get(parent, []), key=lambda r: (r.type.startswith("docustack:"), r.type, r.name))
         for index, resource in enumerate(children):
             last = index == len(children) - 1
-            lines.append(f"{prefix}{'└─ ' if last else '├─ '}{_describe(resource)}")
+            lines.append(f"{prefix}{'└─ ' if last else '├─ '}{_describe(resource, home_provider)}")
             visit(resource.urn, prefix + ("   " if last else "│  "))
 
     visit("", "")
@@ -94,7 +114,7 @@ def _flags(resource: offline.PlannedResource) -> str:
     return "; ".join(flags)
 
 
-def _describe(resource: offline.PlannedResource) -> str:
+def _describe(resource: offline.PlannedResource, home_provider: str = "") -> str:
     flags = _flags(resource)
     settings = [
         f"{key}={_short(resource.inputs[key])}" for key in KEY_SETTINGS.get(resource.type, ()) if key in resource.inputs
@@ -102,6 +122,10 @@ def _describe(resource: offline.PlannedResource) -> str:
     if resource.type == "aws:organizations/policy:Policy":
         settings.append(f"content={len(resource.inputs.get('content', ''))} chars")
     text = f"{resource.type} {resource.name}"
+    # The provider's URN ends with its name, which says the account and region (log-archive-us-east-1).
+    provider = resource.provider_urn.rsplit("::", 1)[-1]
+    if provider and provider != home_provider:
+        text += f" @ {provider}"
     if flags:
         text += f" [{flags}]"
     if settings:
@@ -110,8 +134,15 @@ def _describe(resource: offline.PlannedResource) -> str:
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, str) and value[:1] in "[{":
+        with contextlib.suppress(ValueError):  # provider inputs arrive as JSON text
+            value = json.loads(value)
     if isinstance(value, list):
-        return "[" + ",".join(str(v) for v in value) + "]"
+        return "[" + ",".join(_short(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{k}={_short(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return str(value)
 
 

@@ -37,6 +37,14 @@ SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com$")
 # Organizations CreateAccount: AccountName 1-50 chars, Email 6-64 chars.
 EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 OU_NAME = re.compile(r"^[^/\n]{1,128}$")
+# CloudTrail trail names: 3-128 characters of letters, digits, '.', '_' and '-', starting and ending with a letter
+# or digit (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html).
+TRAIL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$")
+ROLE_ARN = re.compile(r"^arn:aws:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+# S3 bucket names are at most 63 characters (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+MAX_BUCKET_NAME = 63
+# S3 Object Lock default retention: at most 100 years (PutObjectLockConfiguration, DefaultRetention).
+MAX_RETENTION_DAYS = 36500
 
 # Organizations quotas: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
 MAX_OU_DEPTH = 5
@@ -82,6 +90,9 @@ Region = Annotated[str, _pattern(REGION, "an AWS region name such as us-east-1")
 Slug = Annotated[str, _pattern(SLUG, "a lower-case name of letters, digits and dashes")]
 RoleName = Annotated[str, _pattern(ROLE_NAME, "an IAM role name")]
 ServicePrincipal = Annotated[str, _pattern(SERVICE_PRINCIPAL, "an AWS service principal like x.amazonaws.com")]
+TrailName = Annotated[str, _pattern(TRAIL_NAME, "a CloudTrail trail name (3-128 letters, digits, '.', '_', '-')")]
+RoleArn = Annotated[str, _pattern(ROLE_ARN, "an IAM role ARN like arn:aws:iam::111122223333:role/name")]
+Days = Annotated[int, Field(ge=1, le=MAX_RETENTION_DAYS)]
 
 
 def _check_email(value: str) -> str:
@@ -140,6 +151,53 @@ class ServiceControlPolicySettings(_Model):
     targets: Annotated[list[str], Field(min_length=1)] = Field(description="'root', 'ou:<path>' or 'account:<name>'")
 
 
+class LogArchiveSettings(_Model):
+    """The central log buckets in the Log Archive account: immutable by default.
+
+    COMPLIANCE mode: nobody, the root user included, can delete a locked object version or shorten its
+    retention before ``retention_days`` have passed (S3 Object Lock). Lifecycle moves logs to colder storage
+    after ``transition_days`` and expires them after ``expiration_days``, which must not be shorter than the
+    retention.
+    """
+
+    object_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
+    retention_days: Days = 365
+    transition_days: Days = 90
+    transition_storage_class: Literal["GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"] = "GLACIER"
+    expiration_days: Days = 2555
+    # Roles (any account of the organization) allowed to read and decrypt the logs; they must exist already,
+    # because KMS and S3 refuse a policy that names a principal that does not exist.
+    log_reader_role_arns: list[RoleArn] = []
+
+
+class CloudWatchLogsSettings(_Model):
+    """Optional copy of the organization trail into a CloudWatch Logs group of the management account."""
+
+    enabled: bool = False
+    retention_days: Literal[
+        1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+    ] = 365
+
+
+class AuditServicesSettings(_Model):
+    """Issue 3: the Log Archive, the organization trail, AWS Config everywhere, GuardDuty and Security Hub."""
+
+    audit_account: str = Field(default="audit", description="name of the member account that runs the audit tools")
+    trail_name: TrailName = "organization-trail"
+    log_archive: LogArchiveSettings = LogArchiveSettings()
+    cloud_watch_logs: CloudWatchLogsSettings = CloudWatchLogsSettings()
+
+
+# The trusted service access these services need in the organization, and what each one is for.
+AUDIT_SERVICE_PRINCIPALS: dict[str, str] = {
+    "cloudtrail.amazonaws.com": "the organization trail",
+    "config.amazonaws.com": "the Config aggregator's delegated administrator",
+    "config-multiaccountsetup.amazonaws.com": "the Config aggregator's delegated administrator",
+    "guardduty.amazonaws.com": "GuardDuty's organization admin account",
+    "securityhub.amazonaws.com": "Security Hub's organization admin account",
+}
+
+
 class OrganizationSettings(_Model):
     """The organization, owned by the management stack."""
 
@@ -156,6 +214,7 @@ class OrganizationSettings(_Model):
     organizational_units: list[OrganizationalUnitSettings] = []
     accounts: list[MemberAccountSettings] = []
     service_control_policies: list[ServiceControlPolicySettings] = []
+    audit_services: AuditServicesSettings | None = None
 
 
 class StackSettings(_Model):
@@ -177,6 +236,16 @@ class StackSettings(_Model):
     def log_archive_bucket_pattern(self) -> str:
         """Every log bucket this program names starts so; the guardrails protect the whole pattern."""
         return f"{self.prefix}-log-archive-*"
+
+    def log_archive_bucket_name(self, log_archive_account_id: str, purpose: str = "") -> str:
+        """A log bucket's name: inside :meth:`log_archive_bucket_pattern` so the SCP protects it too."""
+        return "-".join(part for part in (self.prefix, "log-archive", purpose, log_archive_account_id) if part)
+
+    def trail_arn(self) -> str:
+        """The organization trail's ARN: the management account owns it in the stack's home region."""
+        assert self.organization is not None and self.organization.audit_services is not None
+        name = self.organization.audit_services.trail_name
+        return f"arn:aws:cloudtrail:{self.account.region}:{self.account.id}:trail/{name}"
 
     def exempt_role_arns(self) -> list[str]:
         roles = self.organization.guardrail_exempt_roles if self.organization else []
@@ -348,8 +417,12 @@ def semantic_errors(settings: StackSettings, *, policy_dir: Path | None = None) 
         if account.ou not in ou_paths:
             add(f"{field}.ou", f"OU {account.ou!r} is not declared in organization.organizationalUnits")
 
-    if organization.service_control_policies and organization.log_archive_account not in names:
+    if (organization.service_control_policies or organization.audit_services) and (
+        organization.log_archive_account not in names
+    ):
         add("organization.logArchiveAccount", f"no account named {organization.log_archive_account!r}")
+    if organization.audit_services is not None:
+        problems += _audit_service_errors(settings, organization, organization.audit_services)
 
     targets = {ROOT_TARGET} | {f"ou:{path}" for path in ou_paths} | {f"account:{name}" for name in names}
     attached: dict[str, list[str]] = {}
@@ -389,6 +462,56 @@ def semantic_errors(settings: StackSettings, *, policy_dir: Path | None = None) 
                 f"{target!r} would have {len(attached_names)} SCPs attached directly plus {FULL_AWS_ACCESS}; "
                 f"AWS allows at most {MAX_SCPS_PER_TARGET} ({', '.join(attached_names)})",
             )
+    return problems
+
+
+def _audit_service_errors(
+    settings: StackSettings, organization: OrganizationSettings, audit: AuditServicesSettings
+) -> list[SettingsProblem]:
+    problems: list[SettingsProblem] = []
+    add = lambda path, message: problems.append(SettingsProblem(f"{CONFIG_KEY}.{path}", message))  # noqa: E731
+    field = "organization.auditServices"
+    accounts = {account.name: account for account in organization.accounts}
+
+    missing = [p for p in AUDIT_SERVICE_PRINCIPALS if p not in organization.service_access_principals]
+    for principal in missing:
+        add(
+            "organization.serviceAccessPrincipals",
+            f"must include {principal!r} for {AUDIT_SERVICE_PRINCIPALS[principal]} (auditServices is set)",
+        )
+    if audit.audit_account not in accounts:
+        add(f"{field}.auditAccount", f"no account named {audit.audit_account!r} in organization.accounts")
+    elif audit.audit_account == organization.log_archive_account:
+        add(f"{field}.auditAccount", "must not be the log archive account: who reads the logs must not own them")
+    # The management stack reaches into these accounts through their access role; the log bucket policy
+    # refuses every principal but the exempt roles, so without the role there the stack locks itself out.
+    for name in (organization.log_archive_account, audit.audit_account):
+        account = accounts.get(name)
+        if account is not None and account.role_name not in organization.guardrail_exempt_roles:
+            index = organization.accounts.index(account)
+            add(
+                f"organization.accounts[{index}].roleName",
+                f"{account.role_name!r} deploys the audit services into {name!r} and must be listed in "
+                "organization.guardrailExemptRoles",
+            )
+
+    archive = audit.log_archive
+    if archive.expiration_days < archive.retention_days:
+        add(
+            f"{field}.logArchive.expirationDays",
+            f"{archive.expiration_days} is shorter than retentionDays ({archive.retention_days}): "
+            "lifecycle must not try to expire logs that Object Lock still retains",
+        )
+    if archive.transition_days >= archive.expiration_days:
+        add(
+            f"{field}.logArchive.transitionDays",
+            f"{archive.transition_days} must be earlier than expirationDays ({archive.expiration_days})",
+        )
+    longest = settings.log_archive_bucket_name("0" * 12, "config")
+    if len(longest) > MAX_BUCKET_NAME:
+        add("prefix", f"makes the log bucket name {longest!r} longer than {MAX_BUCKET_NAME} characters")
+    for index, _ in _duplicates(archive.log_reader_role_arns):
+        add(f"{field}.logArchive.logReaderRoleArns[{index}]", "is listed twice")
     return problems
 
 

@@ -1,8 +1,11 @@
 """What each stack is made of: the composition ``__main__.py`` runs, from typed settings to components.
 
 The management stack (the one whose settings have ``organization``) owns the organization, its OUs, the
-member accounts and the service control policies. Every stack gets an AWS provider pinned to its own account
-and region; default providers are disabled in the stack files, so no resource can land elsewhere by accident.
+member accounts and the service control policies, and with ``organization.auditServices`` the audit services:
+the Log Archive, the organization trail, AWS Config in every account it reaches, the Config aggregator,
+GuardDuty and Security Hub. Every stack gets an AWS provider pinned to its own account and region; default
+providers are disabled in the stack files, so no resource can land elsewhere by accident. Resources in the Log
+Archive and Audit accounts go through providers that assume the account's access role, pinned the same way.
 """
 
 from __future__ import annotations
@@ -14,13 +17,26 @@ import pulumi_aws as aws
 
 import policies
 from components import (
+    ConfigAggregator,
+    ConfigAggregatorArgs,
+    ConfigRecorder,
+    ConfigRecorderArgs,
+    DelegatedAdministrators,
+    DelegatedAdministratorsArgs,
+    GuardDutyOrganization,
+    LogArchive,
+    LogArchiveArgs,
     MemberAccount,
     MemberAccountArgs,
     Organization,
+    OrganizationAdminArgs,
     OrganizationalUnits,
     OrganizationalUnitsArgs,
     OrganizationalUnitSpec,
     OrganizationArgs,
+    OrganizationTrail,
+    OrganizationTrailArgs,
+    SecurityHubOrganization,
     ServiceControlPolicy,
     ServiceControlPolicyArgs,
 )
@@ -58,10 +74,26 @@ def refuse_placeholders_on_update(settings: StackSettings) -> None:
 
 def account_provider(settings: StackSettings) -> aws.Provider:
     """The provider for the stack's own account, pinned to its ID and region."""
+    return pinned_provider(f"{settings.account.name}-account", settings, settings.account.id, settings.account.region)
+
+
+def pinned_provider(
+    name: str,
+    settings: StackSettings,
+    account_id: pulumi.Input[str],
+    region: str,
+    role_name: str | None = None,
+) -> aws.Provider:
+    """A provider that can only act in ``account_id`` and ``region``; with ``role_name``, through that role."""
+    assume_roles = None
+    if role_name is not None:
+        role_arn = pulumi.Output.concat("arn:aws:iam::", account_id, ":role/", role_name)
+        assume_roles = [aws.ProviderAssumeRoleArgs(role_arn=role_arn)]
     return aws.Provider(
-        f"{settings.account.name}-account",
-        region=settings.account.region,
-        allowed_account_ids=[settings.account.id],
+        name,
+        region=region,
+        allowed_account_ids=[account_id],
+        assume_roles=assume_roles,
         default_tags=aws.ProviderDefaultTagsArgs(
             tags={"ManagedBy": "pulumi", "Project": settings.prefix, "Stack": pulumi.get_stack()}
         ),
@@ -141,4 +173,131 @@ def compose_organization(settings: StackSettings, provider: aws.Provider) -> dic
         "organizationalUnitIds": units.ids,
         "accountIds": {name: account.account_id for name, account in accounts.items()},
         "serviceControlPolicyIds": scp_ids,
+        **compose_audit_services(settings, provider, organization, accounts),
+    }
+
+
+def compose_audit_services(
+    settings: StackSettings,
+    provider: aws.Provider,
+    organization: Organization,
+    accounts: dict[str, MemberAccount],
+) -> dict[str, Any]:
+    """Log Archive, organization trail, Config everywhere and the aggregator, GuardDuty and Security Hub.
+
+    The order AWS needs is carried by explicit dependencies: the trail and every Config delivery channel wait
+    for the bucket and key policies; the aggregator waits for the delegated-administrator registrations; the
+    GuardDuty and Security Hub organization settings wait for the admin designation (docs/audit-services.md).
+    """
+    organization_settings = settings.organization
+    assert organization_settings is not None
+    audit = organization_settings.audit_services
+    if audit is None:
+        return {}
+    home = settings.account.region
+    log_archive_account = accounts[organization_settings.log_archive_account]
+    audit_account = accounts[audit.audit_account]
+    member_settings = {account.name: account for account in organization_settings.accounts}
+
+    def member_providers(name: str, account: MemberAccount) -> dict[str, aws.Provider]:
+        role = member_settings[name].role_name
+        return {
+            region: pinned_provider(f"{name}-{region}", settings, account.account_id, region, role)
+            for region in settings.allowed_regions
+        }
+
+    management = {
+        region: provider
+        if region == home
+        else pinned_provider(f"{settings.account.name}-{region}", settings, settings.account.id, region)
+        for region in settings.allowed_regions
+    }
+    log_archive = member_providers(organization_settings.log_archive_account, log_archive_account)
+    audit_providers = member_providers(audit.audit_account, audit_account)
+    enabled_access = (organization.resource,)  # the trusted service access every service below relies on
+
+    archive_settings = audit.log_archive
+    archive = LogArchive(
+        "log-archive",
+        LogArchiveArgs(
+            bucket_name=log_archive_account.account_id.apply(settings.log_archive_bucket_name),
+            config_bucket_name=log_archive_account.account_id.apply(
+                lambda account_id: settings.log_archive_bucket_name(account_id, "config")
+            ),
+            account_id=log_archive_account.account_id,
+            management_account_id=settings.account.id,
+            organization_id=organization.id,
+            trail_arn=settings.trail_arn(),
+            exempt_role_arns=tuple(settings.exempt_role_arns()),
+            object_lock_mode=archive_settings.object_lock_mode,
+            retention_days=archive_settings.retention_days,
+            transition_days=archive_settings.transition_days,
+            transition_storage_class=archive_settings.transition_storage_class,
+            expiration_days=archive_settings.expiration_days,
+            reader_role_arns=tuple(archive_settings.log_reader_role_arns),
+        ),
+        opts=pulumi.ResourceOptions(provider=log_archive[home]),
+    )
+    trail = OrganizationTrail(
+        "organization-trail",
+        OrganizationTrailArgs(
+            trail_name=audit.trail_name,
+            bucket_name=archive.bucket_name,
+            kms_key_arn=archive.key_arn,
+            after=(archive.bucket_policy, archive.key_policy, *enabled_access),
+            cloud_watch_logs_retention_days=audit.cloud_watch_logs.retention_days
+            if audit.cloud_watch_logs.enabled
+            else None,
+        ),
+        opts=pulumi.ResourceOptions(provider=provider),
+    )
+
+    for label, providers in (
+        (settings.account.name, management),
+        (organization_settings.log_archive_account, log_archive),
+        (audit.audit_account, audit_providers),
+    ):
+        recorder = None
+        for region in [home, *(r for r in settings.allowed_regions if r != home)]:
+            recorder = ConfigRecorder(
+                f"config-{label}-{region}",
+                ConfigRecorderArgs(
+                    bucket_name=archive.config_bucket_name,
+                    kms_key_arn=archive.key_arn,
+                    role_arn=recorder.role_arn if recorder else None,
+                    include_global_resource_types=region == home,
+                    after=(archive.config_bucket_policy, archive.key_policy),
+                ),
+                opts=pulumi.ResourceOptions(provider=providers[region]),
+            )
+
+    delegations = DelegatedAdministrators(
+        f"{audit.audit_account}-delegated-admin",
+        DelegatedAdministratorsArgs(
+            account_id=audit_account.account_id,
+            service_principals=("config.amazonaws.com", "config-multiaccountsetup.amazonaws.com"),
+            after=enabled_access,
+        ),
+        opts=pulumi.ResourceOptions(provider=provider),
+    )
+    aggregator = ConfigAggregator(
+        "config-aggregator",
+        ConfigAggregatorArgs(aggregator_name=f"{settings.prefix}-organization", after=tuple(delegations.registrations)),
+        opts=pulumi.ResourceOptions(provider=audit_providers[home]),
+    )
+    for region in settings.allowed_regions:
+        admin = OrganizationAdminArgs(
+            admin_account_id=audit_account.account_id,
+            management_provider=management[region],
+            admin_provider=audit_providers[region],
+            after=enabled_access,
+        )
+        GuardDutyOrganization(f"guardduty-{region}", admin)
+        SecurityHubOrganization(f"securityhub-{region}", admin)
+    return {
+        "logArchiveBucket": archive.bucket_name,
+        "logArchiveConfigBucket": archive.config_bucket_name,
+        "logArchiveKeyArn": archive.key_arn,
+        "organizationTrailArn": trail.arn,
+        "configAggregatorArn": aggregator.arn,
     }

@@ -128,3 +128,21 @@ def _text(name: str, variables: Variables) -> str:
     if isinstance(value, list):
         raise PolicyError(f"slot {{{{{name}}}}} is a list and must be a whole JSON string on its own")
     return value
+
+
+def statement(file: str, sid: str, *, policy_dir: Path | None = None) -> dict[str, Any]:
+    """One statement of a policy file by its Sid, for documents that must stay in step with an SCP."""
+    for item in load(file, policy_dir=policy_dir)["Statement"]:
+        if item.get("Sid") == sid:
+            return item
+    raise PolicyError(f"{file!r} has no statement with Sid {sid!r}")
+
+
+def service_trust_policy(service: str) -> str:
+    """The minified trust policy of a role that only the AWS service ``service`` may assume."""
+    return minify(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+        }
+    )
