@@ -113,6 +113,12 @@ class FoundationMocks(pulumi.runtime.Mocks):
         elif args.typ == "aws:organizations/policy:Policy":
             resource_id = f"p-{hashlib.sha256(args.name.encode()).hexdigest()[:8]}"
             state.update(arn=f"arn:aws:organizations::policy/{FAKE_ORGANIZATION_ID}/{resource_id}")
+        elif args.typ == "aws:kms/key:Key":
+            digest = hashlib.sha256(args.name.encode()).hexdigest()
+            resource_id = (
+                args.resource_id or f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+            )
+            state.update(keyId=resource_id)
         elif args.typ.startswith("pulumi:providers:"):
             resource_id = args.resource_id or f"{args.name}-provider-id"
         else:

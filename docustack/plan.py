@@ -29,6 +29,14 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "aws:organizations/account:Account": ("name", "email", "roleName", "closeOnDeletion"),
     "aws:organizations/policy:Policy": ("name", "type"),
     "aws:organizations/policyAttachment:PolicyAttachment": ("targetId",),
+    "aws:s3/bucket:Bucket": ("bucket",),
+    "aws:kms/key:Key": ("enableKeyRotation",),
+    "aws:kms/alias:Alias": ("name",),
+    "aws:s3/bucketVersioning:BucketVersioning": ("versioningConfiguration",),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("url", "clientIdLists"),
+    "aws:iam/role:Role": ("name",),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("policyArn",),
+    "aws:dynamodb/table:Table": ("name",),
 }
 
 
