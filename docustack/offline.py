@@ -118,7 +118,7 @@ class FoundationMocks(pulumi.runtime.Mocks):
             resource_id = (
                 args.resource_id or f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
             )
-            state.update(keyId=resource_id)
+            state.update(keyId=resource_id, arn=f"arn:aws:mock:::key/{resource_id}")
         elif args.typ.startswith("pulumi:providers:"):
             resource_id = args.resource_id or f"{args.name}-provider-id"
         else:
