@@ -34,7 +34,7 @@ def deploy_subjects(repository: str, environment: str | None, branch: str | None
 
 def trust_policy(provider_arn: str, subjects: list[str], sid: str) -> dict[str, Any]:
     """Web identity trust for exactly these subjects and the STS audience: StringEquals, no wildcards, so no
-    fork, other repository, branch or event matches (AWS fact 11)."""
+    fork, other repository, branch or event matches (reference/aws-facts.md, items 41-42)."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -56,7 +56,7 @@ def trust_policy(provider_arn: str, subjects: list[str], sid: str) -> dict[str, 
 
 def preview_state_policy(bucket_arn: str, key_arn: str) -> dict[str, Any]:
     """What ``pulumi preview`` needs beyond ReadOnlyAccess: list and read the state (a preview takes no lock and
-    saves nothing, AWS fact 10 / aws-facts 27), and kms:Decrypt, which reads the SSE-KMS state objects and
+    saves nothing: reference/aws-facts.md, item 27), and kms:Decrypt, which reads the SSE-KMS state objects and
     unwraps the stack's data key for the awskms secrets provider. No Encrypt: a preview encrypts no new key.
 
     ReadOnlyAccess would also let any pull request read every object in the account; a preview reads no object
