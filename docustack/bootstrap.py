@@ -159,8 +159,7 @@ class Bootstrapper:
             )
         if not self.kms.get_key_rotation_status(KeyId=self.key.key_id)["KeyRotationEnabled"]:
             review.changes.append(Change("turn on automatic key rotation", self._enable_rotation))
-        tags = {t["TagKey"]: t["TagValue"] for t in self.kms.list_resource_tags(KeyId=self.key.key_id)["Tags"]}
-        if any(tags.get(k) != v for k, v in spec.tags.items()):
+        if not self._key_has_spec_tags(self.key.key_id):
             review.changes.append(Change(f"tag the key {_tag_text(spec.tags)}", self._tag_key))
         if not self.key.has_alias:
             review.changes.append(Change(f"create the alias {spec.key_alias}", self._create_alias))
@@ -173,6 +172,13 @@ class Bootstrapper:
                 return None
             raise
 
+    def _key_has_spec_tags(self, key_id: str) -> bool:
+        tags = {t["TagKey"]: t["TagValue"] for t in self.kms.list_resource_tags(KeyId=key_id)["Tags"]}
+        return all(tags.get(k) == v for k, v in self.spec.tags.items())
+
+    def _kms_tags(self) -> list[dict[str, str]]:
+        return [{"TagKey": k, "TagValue": v} for k, v in self.spec.tags.items()]
+
     def _find_unaliased_key(self, review: Review) -> dict[str, Any] | None:
         """A key an earlier run created but could not alias: the declared description and tags."""
         candidates = []
@@ -183,8 +189,7 @@ class Bootstrapper:
                     continue
                 if metadata.get("KeyState") == "PendingDeletion":
                     continue
-                tags = {t["TagKey"]: t["TagValue"] for t in self.kms.list_resource_tags(KeyId=entry["KeyId"])["Tags"]}
-                if all(tags.get(k) == v for k, v in self.spec.tags.items()):
+                if self._key_has_spec_tags(entry["KeyId"]):
                     candidates.append(metadata)
         if len(candidates) > 1:
             ids = ", ".join(c["KeyId"] for c in candidates)
@@ -271,7 +276,7 @@ class Bootstrapper:
                 f"bucket {spec.bucket_name}: its bucket policy differs from the declared TLS-only policy "
                 f"({minify(spec.bucket_policy())}); bootstrap does not replace bucket policies"
             )
-        if state.lifecycle_rules is not None and state.lifecycle_rules != [spec.lifecycle_rule()]:
+        if state.lifecycle_rules is not None and _whole_bucket(state.lifecycle_rules) != [spec.lifecycle_rule()]:
             conflicts.append(
                 f"bucket {spec.bucket_name}: its lifecycle rules differ from the declared one "
                 f"({json.dumps(spec.lifecycle_rule())}); bootstrap does not replace lifecycle rules"
@@ -327,7 +332,7 @@ class Bootstrapper:
             KeyUsage=spec_module.KEY_USAGE,
             KeySpec=spec_module.KEY_SPEC,
             Policy=minify(spec.key_policy()),
-            Tags=[{"TagKey": k, "TagValue": v} for k, v in spec.tags.items()],
+            Tags=self._kms_tags(),
         )["KeyMetadata"]
         self.key = KeyFound(metadata["KeyId"], metadata["Arn"], has_alias=False)
         self._enable_rotation()
@@ -339,9 +344,7 @@ class Bootstrapper:
 
     def _tag_key(self) -> None:
         assert self.key is not None
-        self.kms.tag_resource(
-            KeyId=self.key.key_id, Tags=[{"TagKey": k, "TagValue": v} for k, v in self.spec.tags.items()]
-        )
+        self.kms.tag_resource(KeyId=self.key.key_id, Tags=self._kms_tags())
 
     def _create_alias(self) -> None:
         assert self.key is not None
@@ -411,6 +414,11 @@ class _BucketState:
     policy: dict[str, Any] | None = None
     lifecycle_rules: list[dict[str, Any]] | None = None
     tags: dict[str, str] = field(default_factory=dict)
+
+
+def _whole_bucket(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An empty filter and an empty prefix both mean every object; S3 may hand back either."""
+    return [{**rule, "Filter": {"Prefix": ""}} if rule.get("Filter") == {} else rule for rule in rules]
 
 
 def _key_problems(metadata: dict[str, Any]) -> list[str]:

@@ -273,3 +273,12 @@ def test_cli_refusal_exits_1_without_a_traceback(
     err = capsys.readouterr().err
     assert err.startswith("error: refusing to bootstrap stack 'dev': the credentials are for account 123456789012")
     assert "Traceback" not in err
+
+
+def test_an_empty_lifecycle_filter_counts_as_the_declared_one(settings: StackSettings, spec: StateBackendSpec) -> None:
+    s3 = session().client("s3")
+    s3.create_bucket(Bucket=spec.bucket_name)
+    rule = {**spec.lifecycle_rule(), "Filter": {}}
+    s3.put_bucket_lifecycle_configuration(Bucket=spec.bucket_name, LifecycleConfiguration={"Rules": [rule]})
+    result, _ = run(settings)
+    assert "put the lifecycle rule for noncurrent versions" not in result.changes
