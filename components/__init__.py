@@ -1,8 +1,10 @@
 """The program's ComponentResources, one per file. Components take typed args and never read config."""
 
+from components.account_baseline import AccountBaseline, AccountBaselineArgs
 from components.config_aggregator import ConfigAggregator, ConfigAggregatorArgs
 from components.config_recorder import ConfigRecorder, ConfigRecorderArgs
 from components.delegated_administrators import DelegatedAdministrators, DelegatedAdministratorsArgs
+from components.github_ci_roles import GithubCiRoles, GithubCiRolesArgs
 from components.guardduty_organization import GuardDutyOrganization, GuardDutyOrganizationArgs
 from components.log_archive import LogArchive, LogArchiveArgs
 from components.member_account import MemberAccount, MemberAccountArgs
@@ -16,14 +18,19 @@ from components.organizational_units import (
 )
 from components.security_hub_organization import SecurityHubOrganization, SecurityHubOrganizationArgs
 from components.service_control_policy import ServiceControlPolicy, ServiceControlPolicyArgs
+from components.state_backend import StateBackend, StateBackendArgs
 
 __all__ = [
+    "AccountBaseline",
+    "AccountBaselineArgs",
     "ConfigAggregator",
     "ConfigAggregatorArgs",
     "ConfigRecorder",
     "ConfigRecorderArgs",
     "DelegatedAdministrators",
     "DelegatedAdministratorsArgs",
+    "GithubCiRoles",
+    "GithubCiRolesArgs",
     "GuardDutyOrganization",
     "GuardDutyOrganizationArgs",
     "LogArchive",
@@ -42,4 +49,6 @@ __all__ = [
     "SecurityHubOrganizationArgs",
     "ServiceControlPolicy",
     "ServiceControlPolicyArgs",
+    "StateBackend",
+    "StateBackendArgs",
 ]

@@ -3,12 +3,15 @@
     docustack plan [--stack NAME] [--format text|markdown|json] [--base REF]
                                          offline plan of one stack, or of every stack; with --base, what
                                          the change since git revision REF does to the guardrails
+    docustack bootstrap --stack NAME [--profile P]
+                                         before a stack's first `pulumi up`: make its state bucket and key
+                                         in its own account (boto3, the current AWS credentials and region)
     docustack simulate --account NAME --action ACTION [--region R] [--resource ARN] [--principal ARN]
                        [--context KEY=VALUE ...] [--json]
                                          would the SCPs in effect deny this request, and by which statement?
 
-Exit codes: 0 done (for ``simulate``: the request is allowed), 1 bad config or (``simulate``) the request is
-denied, 2 bad usage.
+Exit codes: 0 done (for ``simulate``: the request is allowed), 1 bad config, bootstrap refused or failed, or
+(``simulate``) the request is denied, 2 bad usage.
 """
 
 from __future__ import annotations
@@ -19,8 +22,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import boto3
+from botocore.exceptions import BotoCoreError
+
 from docustack import guardrail_diff, simulator
 from docustack import plan as plan_module
+from docustack.bootstrap import BootstrapError, bootstrap, next_steps
 from docustack.project import ProjectError, find_project_dir, load_stack_settings, stack_names
 from docustack.settings import SettingsError
 
@@ -33,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         project_dir = args.project_dir.resolve() if args.project_dir else find_project_dir()
         return args.handler(args, project_dir)
-    except (SettingsError, ProjectError) as error:
+    except (SettingsError, ProjectError, BootstrapError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
 
@@ -48,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     plan.add_argument("--base", metavar="REF", help="compare the guardrails with this git revision")
     plan.set_defaults(handler=_plan)
+
+    boot = commands.add_parser("bootstrap", help="make a stack's state bucket and key before its first `pulumi up`")
+    boot.add_argument("--stack", required=True, help="the stack whose account the credentials are for")
+    boot.add_argument("--profile", help="AWS profile (default: the environment's credentials)")
+    boot.set_defaults(handler=_bootstrap)
 
     simulate = commands.add_parser("simulate", help="evaluate a request against the SCPs in effect")
     simulate.add_argument("--stack", default="management", help="the stack that owns the organization")
@@ -99,6 +111,17 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
     if errors:
         print(f"\n{len(errors)} of {len(stacks)} stack(s) have errors", file=sys.stderr)
         return EXIT_FAILED
+    return EXIT_OK
+
+
+def _bootstrap(args: argparse.Namespace, project_dir: Path) -> int:
+    settings = load_stack_settings(project_dir, args.stack)
+    try:
+        session = boto3.Session(profile_name=args.profile)
+    except BotoCoreError as error:
+        raise BootstrapError(str(error)) from None
+    result = bootstrap(settings, args.stack, session)
+    print(next_steps(settings, args.stack, result))
     return EXIT_OK
 
 

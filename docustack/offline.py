@@ -83,6 +83,14 @@ class Plan:
     def children(self, parent_urn: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.parent == parent_urn]
 
+    def subtree(self, urn: str) -> Plan:
+        """The resources under ``urn`` (its children, theirs, and so on), as a plan of their own."""
+        inside = {urn}
+        for resource in self.resources:  # registration order puts parents before children
+            if resource.parent in inside:
+                inside.add(resource.urn)
+        return Plan(self.stack, [r for r in self.resources if r.urn in inside and r.urn != urn])
+
 
 def fake_account_id(name: str) -> str:
     """A stable, obviously fake 12-digit account ID for an account that does not exist yet."""
@@ -113,6 +121,12 @@ class FoundationMocks(pulumi.runtime.Mocks):
         elif args.typ == "aws:organizations/policy:Policy":
             resource_id = f"p-{hashlib.sha256(args.name.encode()).hexdigest()[:8]}"
             state.update(arn=f"arn:aws:organizations::policy/{FAKE_ORGANIZATION_ID}/{resource_id}")
+        elif args.typ == "aws:kms/key:Key":
+            digest = hashlib.sha256(args.name.encode()).hexdigest()
+            resource_id = (
+                args.resource_id or f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+            )
+            state.update(keyId=resource_id, arn=f"arn:aws:mock:::key/{resource_id}")
         elif args.typ.startswith("pulumi:providers:"):
             resource_id = args.resource_id or f"{args.name}-provider-id"
         else:

@@ -47,6 +47,12 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "aws:cfg/configurationAggregator:ConfigurationAggregator": ("name",),
     "aws:guardduty/organizationConfiguration:OrganizationConfiguration": ("autoEnableOrganizationMembers",),
     "aws:securityhub/organizationConfiguration:OrganizationConfiguration": ("autoEnable", "autoEnableStandards"),
+    "aws:kms/alias:Alias": ("name",),
+    "aws:s3/bucketVersioning:BucketVersioning": ("versioningConfiguration",),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("url", "clientIdLists"),
+    "aws:iam/role:Role": ("name",),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("policyArn",),
+    "aws:dynamodb/table:Table": ("name",),
 }
 
 

@@ -45,6 +45,14 @@ ROLE_ARN = re.compile(r"^arn:aws:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 MAX_BUCKET_NAME = 63
 # S3 Object Lock default retention: at most 100 years (PutObjectLockConfiguration, DefaultRetention).
 MAX_RETENTION_DAYS = 36500
+# GitHub: owner (user or organization) 1-39 letters, digits or single dashes; repository 1-100 of [A-Za-z0-9._-].
+# No wildcard can pass: the name is pasted into an OIDC subject that is compared with StringEquals.
+GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9._-]{1,100}$")
+# A branch name as it follows refs/heads/ (git check-ref-format, minus the characters that are wildcards in IAM).
+GIT_BRANCH = re.compile(r"^(?!/)(?!.*(?:\.\.|//|@\{|\.lock$|/$|\.$))[A-Za-z0-9._/-]{1,200}$")
+GITHUB_ENVIRONMENT = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
+# KMS key IDs: a UUID, or mrk-<32 hex> for multi-Region keys.
+KMS_KEY_ID = re.compile(r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$")
 
 # Organizations quotas: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
 MAX_OU_DEPTH = 5
@@ -75,6 +83,15 @@ def _check_organization_id(value: str) -> str:
     raise ValueError(f"{value!r} is not an organization ID like o-abcd123456 (or a <placeholder> to fill in)")
 
 
+def _pattern_or_placeholder(regex: re.Pattern[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if regex.match(value) or is_placeholder(value):
+            return value
+        raise ValueError(f"{value!r} is not {what} (or a <placeholder> to fill in)")
+
+    return AfterValidator(check)
+
+
 def _pattern(regex: re.Pattern[str], what: str) -> AfterValidator:
     def check(value: str) -> str:
         if not regex.match(value):
@@ -102,6 +119,10 @@ def _check_email(value: str) -> str:
 
 
 Email = Annotated[str, AfterValidator(_check_email)]
+GithubRepository = Annotated[str, _pattern_or_placeholder(GITHUB_REPOSITORY, "a GitHub repository 'owner/name'")]
+GitBranch = Annotated[str, _pattern(GIT_BRANCH, "a branch name such as main (without refs/heads/, no wildcards)")]
+GithubEnvironment = Annotated[str, _pattern(GITHUB_ENVIRONMENT, "a GitHub environment name (letters, digits, . _ -)")]
+KmsKeyId = Annotated[str, _pattern_or_placeholder(KMS_KEY_ID, "a KMS key ID (a UUID, not an ARN or alias)")]
 OuName = Annotated[str, _pattern(OU_NAME, "an OU name (1-128 characters, no '/')")]
 
 
@@ -217,13 +238,52 @@ class OrganizationSettings(_Model):
     audit_services: AuditServicesSettings | None = None
 
 
+class StateBackendSettings(_Model):
+    """The stack's own state backend: bucket and KMS key (docs/state-backends.md).
+
+    The bucket's name is derived, ``<prefix>-pulumi-state-<account id>``; the key's alias is
+    ``alias/<prefix>-pulumi-state``. ``docustack bootstrap`` creates both before the first ``pulumi up``, which
+    adopts them (``adopt``, with the ``key_id`` that bootstrap prints).
+    """
+
+    adopt: bool = Field(default=True, description="import the bucket, key and alias that bootstrap created")
+    key_id: KmsKeyId | None = Field(default=None, description="the ID of the key bootstrap created (not an ARN)")
+    noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    terraform_lock_table: bool = Field(
+        default=False, description="a DynamoDB lock table for Terraform state kept alongside (Pulumi needs none)"
+    )
+
+
+class CiSettings(_Model):
+    """GitHub Actions OIDC roles: previews from pull requests, deploys from a branch or environment."""
+
+    repository: GithubRepository = Field(description="'owner/name' of the repository whose workflows assume the roles")
+    deploy_environment: GithubEnvironment | None = None
+    deploy_branch: GitBranch | None = None
+    preview_role_name: RoleName | None = Field(default=None, description="default <prefix>-github-preview")
+    deploy_role_name: RoleName | None = Field(default=None, description="default <prefix>-github-deploy")
+    adopt_oidc_provider: bool = Field(
+        default=False, description="import the account's existing token.actions.githubusercontent.com provider"
+    )
+
+
 class StackSettings(_Model):
     """The whole of ``docustack:settings`` for one stack."""
 
     prefix: Slug = "docustack"
     allowed_regions: Annotated[list[Region], Field(min_length=1)]
     account: StackAccount
+    state_backend: StateBackendSettings = StateBackendSettings()
+    ci: CiSettings
     organization: OrganizationSettings | None = None
+
+    @property
+    def preview_role_name(self) -> str:
+        return self.ci.preview_role_name or f"{self.prefix}-github-preview"
+
+    @property
+    def deploy_role_name(self) -> str:
+        return self.ci.deploy_role_name or f"{self.prefix}-github-deploy"
 
     @property
     def is_management(self) -> bool:
@@ -374,6 +434,7 @@ def semantic_errors(settings: StackSettings, *, policy_dir: Path | None = None) 
             "account.region",
             f"{settings.account.region!r} is not one of the allowed regions {settings.allowed_regions}",
         )
+    problems += _state_backend_errors(settings) + _ci_errors(settings)
     organization = settings.organization
     if organization is None:
         return problems
@@ -512,6 +573,37 @@ def _audit_service_errors(
         add("prefix", f"makes the log bucket name {longest!r} longer than {MAX_BUCKET_NAME} characters")
     for index, _ in _duplicates(archive.log_reader_role_arns):
         add(f"{field}.logArchive.logReaderRoleArns[{index}]", "is listed twice")
+    return problems
+
+
+def _state_backend_errors(settings: StackSettings) -> list[SettingsProblem]:
+    backend = settings.state_backend
+    path = f"{CONFIG_KEY}.stateBackend"
+    if backend.adopt and backend.key_id is None:
+        return [
+            SettingsProblem(
+                f"{path}.keyId",
+                "is required to adopt the key `docustack bootstrap` created (it prints the ID); "
+                "write <state-key-id> until then, or set adopt: false",
+            )
+        ]
+    if not backend.adopt and backend.key_id is not None:
+        return [SettingsProblem(f"{path}.keyId", "is only used with adopt: true")]
+    return []
+
+
+def _ci_errors(settings: StackSettings) -> list[SettingsProblem]:
+    ci = settings.ci
+    path = f"{CONFIG_KEY}.ci"
+    problems = []
+    if ci.deploy_environment is None and ci.deploy_branch is None:
+        problems.append(
+            SettingsProblem(path, "needs deployEnvironment or deployBranch: nothing else may assume the deploy role")
+        )
+    if settings.preview_role_name == settings.deploy_role_name:
+        problems.append(
+            SettingsProblem(f"{path}.deployRoleName", f"{settings.deploy_role_name!r} is also the preview role's name")
+        )
     return problems
 
 

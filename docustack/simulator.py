@@ -186,6 +186,31 @@ def evaluate(model: OrganizationModel, request: Request) -> Decision:
     return Decision(True, "no SCP denies it and every level allows it", (), tuple(levels))
 
 
+def web_identity_may_assume(trust_policy: Mapping[str, Any], provider_arn: str, claims: Mapping[str, str]) -> bool:
+    """Would a web identity token from ``provider_arn`` with these claims pass the role's trust policy?
+
+    ``claims`` are the condition keys the token supplies, e.g. ``{"token.actions.githubusercontent.com:sub":
+    "repo:o/r:pull_request"}``. The same condition logic as for SCPs (the same operators, missing keys and
+    refusals); an allowing statement must name the provider as its ``Federated`` principal and allow
+    ``sts:AssumeRoleWithWebIdentity``, and no statement may deny it.
+    """
+    context = {key.lower(): value for key, value in claims.items()}
+    allowed = False
+    for statement in _statements(trust_policy):
+        principals = statement.get("Principal", {})
+        federated = _as_list(principals.get("Federated", [])) if isinstance(principals, Mapping) else [principals]
+        if provider_arn not in federated and "*" not in federated:
+            continue
+        if not any(_action_matches(p, "sts:AssumeRoleWithWebIdentity") for p in _as_list(statement["Action"])):
+            continue
+        if not _conditions_hold(statement, context):
+            continue
+        if statement["Effect"] == "Deny":
+            return False
+        allowed = True
+    return allowed
+
+
 def check_supported(document: Mapping[str, Any]) -> None:
     """Raise :class:`UnsupportedPolicy` if ``document`` uses anything the simulator cannot evaluate exactly."""
     for statement in _statements(document):
@@ -220,6 +245,10 @@ def _applies(statement: Mapping[str, Any], request: Request, context: Mapping[st
         _wildcard(p, case_sensitive=True).match(request.resource) for p in _as_list(statement["NotResource"])
     ):
         return False
+    return _conditions_hold(statement, context)
+
+
+def _conditions_hold(statement: Mapping[str, Any], context: Mapping[str, Any]) -> bool:
     return all(
         _condition_holds(operator, key, expected, context)
         for operator, block in statement.get("Condition", {}).items()

@@ -3,9 +3,11 @@
 The management stack (the one whose settings have ``organization``) owns the organization, its OUs, the
 member accounts and the service control policies, and with ``organization.auditServices`` the audit services:
 the Log Archive, the organization trail, AWS Config in every account it reaches, the Config aggregator,
-GuardDuty and Security Hub. Every stack gets an AWS provider pinned to its own account and region; default
-providers are disabled in the stack files, so no resource can land elsewhere by accident. Resources in the Log
-Archive and Audit accounts go through providers that assume the account's access role, pinned the same way.
+GuardDuty and Security Hub. Every stack, the management one too, lays down its own account's baseline: S3 Block
+Public Access, its state backend and its CI roles. Every stack gets an AWS provider pinned to its own account and
+region; default providers are disabled in the stack files, so no resource can land elsewhere by accident.
+Resources in the Log Archive and Audit accounts go through providers that assume the account's access role,
+pinned the same way.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ import pulumi_aws as aws
 
 import policies
 from components import (
+    AccountBaseline,
+    AccountBaselineArgs,
     ConfigAggregator,
     ConfigAggregatorArgs,
     ConfigRecorder,
     ConfigRecorderArgs,
     DelegatedAdministrators,
     DelegatedAdministratorsArgs,
+    GithubCiRolesArgs,
     GuardDutyOrganization,
     LogArchive,
     LogArchiveArgs,
@@ -39,8 +44,11 @@ from components import (
     SecurityHubOrganization,
     ServiceControlPolicy,
     ServiceControlPolicyArgs,
+    StateBackendArgs,
 )
+from components.github_ci_roles import GITHUB_OIDC_HOST
 from docustack.settings import CONFIG_KEY, ROOT_TARGET, SettingsError, StackSettings, iter_ous, parse_settings
+from docustack.state_backend_spec import StateBackendSpec, provider_default_tags
 
 
 def load_settings() -> StackSettings:
@@ -94,9 +102,7 @@ def pinned_provider(
         region=region,
         allowed_account_ids=[account_id],
         assume_roles=assume_roles,
-        default_tags=aws.ProviderDefaultTagsArgs(
-            tags={"ManagedBy": "pulumi", "Project": settings.prefix, "Stack": pulumi.get_stack()}
-        ),
+        default_tags=aws.ProviderDefaultTagsArgs(tags=provider_default_tags(settings.prefix, pulumi.get_stack())),
     )
 
 
@@ -104,9 +110,45 @@ def compose(settings: StackSettings) -> dict[str, Any]:
     """Build the stack; returns the outputs to export."""
     provider = account_provider(settings)
     outputs: dict[str, Any] = {"accountId": settings.account.id, "region": settings.account.region}
+    outputs.update(compose_account_baseline(settings, provider))
     if settings.organization is not None:
         outputs.update(compose_organization(settings, provider))
     return outputs
+
+
+def compose_account_baseline(settings: StackSettings, provider: aws.Provider) -> dict[str, Any]:
+    """The stack's own account: Block Public Access, the state backend bootstrap made, the CI roles."""
+    account = settings.account
+    backend = settings.state_backend
+    ci = settings.ci
+    baseline = AccountBaseline(
+        account.name,
+        AccountBaselineArgs(
+            state_backend=StateBackendArgs(
+                spec=StateBackendSpec.from_settings(settings, pulumi.get_stack()),
+                adopt_key_id=backend.key_id if backend.adopt else None,
+                terraform_lock_table=backend.terraform_lock_table,
+            ),
+            ci=GithubCiRolesArgs(
+                repository=ci.repository,
+                preview_role_name=settings.preview_role_name,
+                deploy_role_name=settings.deploy_role_name,
+                deploy_environment=ci.deploy_environment,
+                deploy_branch=ci.deploy_branch,
+                adopt_oidc_provider_arn=(
+                    f"arn:aws:iam::{account.id}:oidc-provider/{GITHUB_OIDC_HOST}" if ci.adopt_oidc_provider else None
+                ),
+            ),
+        ),
+        opts=pulumi.ResourceOptions(provider=provider),
+    )
+    return {
+        "stateBucket": baseline.state_backend.bucket_name,
+        "stateLoginUrl": baseline.state_backend.login_url,
+        "secretsProvider": baseline.state_backend.secrets_provider,
+        "ciPreviewRoleArn": baseline.ci_roles.preview_role_arn,
+        "ciDeployRoleArn": baseline.ci_roles.deploy_role_arn,
+    }
 
 
 def compose_organization(settings: StackSettings, provider: aws.Provider) -> dict[str, Any]:

@@ -20,7 +20,7 @@ def test_trail_is_an_organization_multi_region_validated_encrypted_and_protected
     plan = stack_plans["management"].plan
     trail = plan.one(TRAIL)
     archive_bucket = plan.one("aws:s3/bucket:Bucket", "log-archive-bucket")
-    key = plan.one("aws:kms/key:Key")
+    key = plan.one("aws:kms/key:Key", "log-archive-key")
     assert trail.inputs["name"] == "organization-trail"
     assert trail.inputs["isOrganizationTrail"] is True
     assert trail.inputs["isMultiRegionTrail"] is True

@@ -297,8 +297,12 @@ def test_strategy_document_account_ids(project_dir: Path) -> None:
 
 def test_placeholders_are_listed_by_field(project_dir: Path) -> None:
     staging = project.load_stack_settings(project_dir, "staging")
-    assert staging.placeholders() == [f"{CONFIG_KEY}.account.id"]
-    assert project.load_stack_settings(project_dir, "dev").placeholders() == []
+    assert staging.placeholders() == [
+        f"{CONFIG_KEY}.account.id",
+        f"{CONFIG_KEY}.stateBackend.keyId",
+        f"{CONFIG_KEY}.ci.repository",
+    ]
+    assert "account.id" not in " ".join(project.load_stack_settings(project_dir, "dev").placeholders())
 
 
 def test_placeholders_only_where_an_identifier_goes(management_raw: Raw) -> None:
