@@ -51,6 +51,7 @@ GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,
 # A branch name as it follows refs/heads/ (git check-ref-format, minus the characters that are wildcards in IAM).
 GIT_BRANCH = re.compile(r"^(?!/)(?!.*(?:\.\.|//|@\{|\.lock$|/$|\.$))[A-Za-z0-9._/-]{1,200}$")
 GITHUB_ENVIRONMENT = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
+KMS_KEY_ARN = re.compile(r"^arn:aws:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
 # KMS key IDs: a UUID, or mrk-<32 hex> for multi-Region keys.
 KMS_KEY_ID = re.compile(r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$")
 
@@ -267,6 +268,23 @@ class CiSettings(_Model):
     )
 
 
+def _check_kms_key_arn(value: str) -> str:
+    if KMS_KEY_ARN.match(value) or is_placeholder(value):
+        return value
+    raise ValueError(f"{value!r} is not a KMS key ARN like arn:aws:kms:us-east-1:111122223333:key/<id>")
+
+
+class ConfigRecordingSettings(_Model):
+    """An account stack's AWS Config recording, delivered to the Log Archive's Config bucket.
+
+    The management stack creates the Log Archive account and its key; their ID and ARN come from its outputs
+    (``pulumi stack output accountIds`` and ``logArchiveKeyArn``).
+    """
+
+    log_archive_account_id: AccountId
+    log_archive_key_arn: Annotated[str, AfterValidator(_check_kms_key_arn)]
+
+
 class StackSettings(_Model):
     """The whole of ``docustack:settings`` for one stack."""
 
@@ -275,6 +293,8 @@ class StackSettings(_Model):
     account: StackAccount
     state_backend: StateBackendSettings = StateBackendSettings()
     ci: CiSettings
+    # Account stacks only: the management stack records Config in its accounts itself (auditServices).
+    config_recording: ConfigRecordingSettings | None = None
     organization: OrganizationSettings | None = None
 
     @property
@@ -437,7 +457,11 @@ def semantic_errors(settings: StackSettings, *, policy_dir: Path | None = None) 
     problems += _state_backend_errors(settings) + _ci_errors(settings)
     organization = settings.organization
     if organization is None:
+        if settings.config_recording is None:
+            add("configRecording", "is required in an account stack: every account records AWS Config")
         return problems
+    if settings.config_recording is not None:
+        add("configRecording", "belongs to account stacks; the management stack records Config via auditServices")
 
     for index, principal in _duplicates(organization.service_access_principals):
         add(f"organization.serviceAccessPrincipals[{index}]", f"{principal!r} is listed twice")

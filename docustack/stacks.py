@@ -113,7 +113,39 @@ def compose(settings: StackSettings) -> dict[str, Any]:
     outputs.update(compose_account_baseline(settings, provider))
     if settings.organization is not None:
         outputs.update(compose_organization(settings, provider))
+    else:
+        compose_config_recording(settings, provider)
     return outputs
+
+
+def compose_config_recording(settings: StackSettings, provider: aws.Provider) -> list[ConfigRecorder]:
+    """An account stack's AWS Config recorders, one per allowed region, delivering to the Log Archive.
+
+    The home region's recorder makes the IAM role and records the global resource types; the others reuse
+    the role, so IAM is recorded once (components/config_recorder.py).
+    """
+    recording = settings.config_recording
+    assert recording is not None
+    account, home = settings.account, settings.account.region
+    bucket = settings.log_archive_bucket_name(recording.log_archive_account_id, "config")
+    recorders: list[ConfigRecorder] = []
+    for region in [home, *(r for r in settings.allowed_regions if r != home)]:
+        regional = (
+            provider if region == home else pinned_provider(f"{account.name}-{region}", settings, account.id, region)
+        )
+        recorders.append(
+            ConfigRecorder(
+                f"config-{account.name}-{region}",
+                ConfigRecorderArgs(
+                    bucket_name=bucket,
+                    kms_key_arn=recording.log_archive_key_arn,
+                    role_arn=recorders[0].role_arn if recorders else None,
+                    include_global_resource_types=region == home,
+                ),
+                opts=pulumi.ResourceOptions(provider=regional),
+            )
+        )
+    return recorders
 
 
 def compose_account_baseline(settings: StackSettings, provider: aws.Provider) -> dict[str, Any]:

@@ -132,6 +132,10 @@ def filled_in(project_dir: Path, stack: str) -> dict[str, Any]:
     settings = config[CONFIG_KEY]
     settings["stateBackend"]["keyId"] = "1234abcd-12ab-34cd-56ef-1234567890ab"
     settings["ci"]["repository"] = "docustack/aws-foundation"
+    settings["configRecording"] = {
+        "logArchiveAccountId": "111122223333",
+        "logArchiveKeyArn": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    }
     return config
 
 
@@ -179,3 +183,20 @@ def test_resource_graph_snapshot(stack_plans: dict[str, StackPlan], snapshot: An
             for r in stack_plan.plan.resources
         )
     assert graphs == snapshot
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_account_stacks_record_config_into_the_log_archive(stack_plans: dict[str, StackPlan], stack: str) -> None:
+    stack_plan = stack_plans[stack]
+    recording = stack_plan.settings.config_recording
+    assert recording is not None
+    channel = stack_plan.plan.one("aws:cfg/deliveryChannel:DeliveryChannel")
+    assert channel.inputs["s3BucketName"] == f"docustack-log-archive-config-{recording.log_archive_account_id}"
+    assert channel.inputs["s3KmsKeyArn"] == recording.log_archive_key_arn
+    recorder = stack_plan.plan.one("aws:cfg/recorder:Recorder")
+    assert recorder.inputs["recordingGroup"]["allSupported"] is True
+    assert recorder.inputs["recordingGroup"]["includeGlobalResourceTypes"] is True
+    status = stack_plan.plan.one("aws:cfg/recorderStatus:RecorderStatus")
+    assert status.inputs["isEnabled"] is True
+    own = stack_plan.plan.one("pulumi:providers:aws", f"{stack}-account")
+    assert {channel.provider_urn, recorder.provider_urn, status.provider_urn} == {own.urn}

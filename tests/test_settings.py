@@ -225,6 +225,25 @@ def test_bad_management_config_is_refused_naming_the_field(
     assert any(words in p.message for p in matching), f"{case}: {words!r} not in:\n{message}"
 
 
+def test_account_stack_must_record_config(project_dir: Path) -> None:
+    raw = project.read_stack_config(project_dir, "dev")[CONFIG_KEY]
+    del raw["configRecording"]
+    with pytest.raises(SettingsError, match=r"configRecording: is required in an account stack"):
+        parse_settings(raw)
+    raw["configRecording"] = {
+        "logArchiveAccountId": "123456789012",
+        "logArchiveKeyArn": "arn:aws:kms:us-east-1:1:key/x",
+    }
+    with pytest.raises(SettingsError, match=r"configRecording\.logArchiveKeyArn: .* is not a KMS key ARN"):
+        parse_settings(raw)
+
+
+def test_management_stack_does_not_take_config_recording(management_raw: Raw) -> None:
+    management_raw["configRecording"] = {"logArchiveAccountId": "<x>", "logArchiveKeyArn": "<y>"}
+    with pytest.raises(SettingsError, match="configRecording: belongs to account stacks"):
+        parse_settings(management_raw)
+
+
 def test_there_are_at_least_twenty_bad_config_cases() -> None:
     assert len(BAD_MANAGEMENT) >= 20
 
@@ -301,6 +320,8 @@ def test_placeholders_are_listed_by_field(project_dir: Path) -> None:
         f"{CONFIG_KEY}.account.id",
         f"{CONFIG_KEY}.stateBackend.keyId",
         f"{CONFIG_KEY}.ci.repository",
+        f"{CONFIG_KEY}.configRecording.logArchiveAccountId",
+        f"{CONFIG_KEY}.configRecording.logArchiveKeyArn",
     ]
     assert "account.id" not in " ".join(project.load_stack_settings(project_dir, "dev").placeholders())
 
