@@ -218,11 +218,11 @@ def test_tampering_is_caught_by_its_check(
     assert report.result == "drift"
 
 
-def test_drift_details_say_what_differs(live_foundation: LiveFoundation, project_dir: Path) -> None:
-    _edit_region_deny(live_foundation, pytest.MonkeyPatch())
-    _attach_to_extra_target(live_foundation, pytest.MonkeyPatch())
-    _move_dev_to_sandbox(live_foundation, pytest.MonkeyPatch())
-    _rename_sandbox(live_foundation, pytest.MonkeyPatch())
+def test_drift_details_say_what_differs(
+    live_foundation: LiveFoundation, project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for tamper in (_edit_region_deny, _attach_to_extra_target, _move_dev_to_sandbox, _rename_sandbox):
+        tamper(live_foundation, monkeypatch)
     report = run_verify(live_foundation, project_dir)
 
     content = finding(report, "ORG-SCP-CONTENT", "scp:region-deny")
