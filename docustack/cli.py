@@ -9,9 +9,14 @@
     docustack simulate --account NAME --action ACTION [--region R] [--resource ARN] [--principal ARN]
                        [--context KEY=VALUE ...] [--json]
                                          would the SCPs in effect deny this request, and by which statement?
+    docustack verify --stack NAME [--format text|json|markdown] [--output FILE] [--member-role NAME]
+                                         read-only checks of the live account against the stack's config
+                                         (docs/verify.md)
 
 Exit codes: 0 done (for ``simulate``: the request is allowed), 1 bad config, bootstrap refused or failed, or
-(``simulate``) the request is denied, 2 bad usage.
+(``simulate``) the request is denied, 2 bad usage. ``verify`` has its own: 0 compliant, 1 drift, 2 something
+could not be checked (an AWS error, missing permission, bad config, or a refusal to run), even when drift was
+found elsewhere.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import BotoCoreError
 
-from docustack import guardrail_diff, simulator
+from docustack import guardrail_diff, simulator, verify
 from docustack import plan as plan_module
 from docustack.bootstrap import BootstrapError, bootstrap, next_steps
 from docustack.project import ProjectError, find_project_dir, load_stack_settings, stack_names
@@ -75,6 +80,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--json", action="store_true", help="print the decision as JSON")
     simulate.set_defaults(handler=_simulate)
+
+    check = commands.add_parser("verify", help="read-only checks of the live account against the stack's config")
+    check.add_argument("--stack", required=True, help="the stack whose account to check")
+    check.add_argument("--format", choices=sorted(verify.RENDERERS), default="text")
+    check.add_argument("--output", type=Path, metavar="FILE", help="write the report here instead of stdout")
+    check.add_argument(
+        "--member-role",
+        default=verify.DEFAULT_MEMBER_ROLE,
+        metavar="NAME",
+        help="role assumed (with a ReadOnlyAccess session policy) to read member accounts",
+    )
+    check.set_defaults(handler=_verify)
     return parser
 
 
@@ -171,6 +188,28 @@ def _simulate(args: argparse.Namespace, project_dir: Path) -> int:
         if decision.levels:
             print(f"  evaluated: {' -> '.join(decision.levels)}")
     return EXIT_OK if decision.allowed else EXIT_FAILED
+
+
+def _verify(args: argparse.Namespace, project_dir: Path) -> int:
+    try:
+        settings = load_stack_settings(project_dir, args.stack)
+        report = verify.run(
+            settings,
+            args.stack,
+            boto3.Session(region_name=settings.account.region),
+            project_dir=project_dir,
+            member_role=args.member_role,
+        )
+    except (SettingsError, ProjectError, verify.VerifyRefused) as error:
+        print(f"error: not verified: {error}", file=sys.stderr)
+        return verify.EXIT_NOT_VERIFIED
+    rendered = verify.RENDERERS[args.format](report)
+    if args.output:
+        args.output.write_text(rendered, encoding="utf-8")
+        print(f"{report.result}: report written to {args.output}", file=sys.stderr)
+    else:
+        print(rendered, end="")
+    return report.exit_code
 
 
 if __name__ == "__main__":

@@ -1,13 +1,17 @@
-"""Shared fixtures. The mocks themselves live in one place, docustack.offline; tests only call into it."""
+"""Shared fixtures. The Pulumi mocks live in one place, docustack.offline; the moto organization the verify
+tests check lives in tests/moto_foundation.py."""
 
 from __future__ import annotations
 
 import copy
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import moto_foundation
 import pytest
+from moto import mock_aws
 
 with warnings.catch_warnings():
     # pulumi-aws v7's s3 module warns, at import, about its own deprecated *V2 classes, whether or not they are
@@ -43,3 +47,52 @@ def management_raw() -> dict[str, Any]:
 @pytest.fixture
 def management_settings(management_raw: dict[str, Any]) -> StackSettings:
     return parse_settings(management_raw, source="test")
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto for every AWS call, with no real credentials or profile in reach."""
+    for name in (
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", moto_foundation.REGION)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def live_foundation(aws: None, monkeypatch: pytest.MonkeyPatch) -> moto_foundation.LiveFoundation:
+    """A compliant organization in moto built from Pulumi.management.yaml, and the operator signed in to it."""
+    moto_foundation.sign_in(monkeypatch, moto_foundation.MANAGEMENT_ACCOUNT_ID)
+    return moto_foundation.build_foundation(PROJECT_DIR)
+
+
+# What an operator fills the placeholders of the stack files with, by field name (see README).
+FILLED_IN: dict[str, str] = {
+    "keyId": "1234abcd-12ab-34cd-56ef-1234567890ab",
+    "repository": "docustack/aws-foundation",
+    "logArchiveAccountId": "111122223333",
+    "logArchiveKeyArn": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+}
+
+
+def filled_in_config(stack: str) -> dict[str, Any]:
+    """A stack's config with the account-stack placeholders filled in as an operator would after bootstrap."""
+    config = project.read_stack_config(PROJECT_DIR, stack)
+    settings = config[CONFIG_KEY]
+    for section in ("stateBackend", "ci", "configRecording"):
+        for key, value in settings.get(section, {}).items():
+            if isinstance(value, str) and value.startswith("<") and key in FILLED_IN:
+                settings[section][key] = FILLED_IN[key]
+    return config
+
+
+def filled_in_settings(stack: str) -> StackSettings:
+    return parse_settings(filled_in_config(stack)[CONFIG_KEY], source=f"Pulumi.{stack}.yaml (filled in)")

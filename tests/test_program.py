@@ -9,6 +9,7 @@ from typing import Any
 
 import pulumi
 import pytest
+from conftest import filled_in_config
 
 import policies
 from docustack import offline, project
@@ -126,22 +127,9 @@ def test_scp_content_is_the_minified_rendered_file(stack_plans: dict[str, StackP
         assert policy.inputs["type"] == "SERVICE_CONTROL_POLICY"
 
 
-def filled_in(project_dir: Path, stack: str) -> dict[str, Any]:
-    """The stack's config with its placeholders filled in as an operator would."""
-    config = project.read_stack_config(project_dir, stack)
-    settings = config[CONFIG_KEY]
-    settings["stateBackend"]["keyId"] = "1234abcd-12ab-34cd-56ef-1234567890ab"
-    settings["ci"]["repository"] = "docustack/aws-foundation"
-    settings["configRecording"] = {
-        "logArchiveAccountId": "111122223333",
-        "logArchiveKeyArn": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-    }
-    return config
-
-
 def test_placeholders_warn_in_preview(project_dir: Path, stack_plans: dict[str, StackPlan]) -> None:
     assert any("account.id" in w and "placeholders" in w for w in stack_plans["staging"].plan.warnings)
-    assert run_main(project_dir, "dev", filled_in(project_dir, "dev")).warnings == []
+    assert run_main(project_dir, "dev", filled_in_config("dev")).warnings == []
 
 
 @pytest.mark.parametrize("stack", ["management", "staging", "prod"])
@@ -152,7 +140,7 @@ def test_update_refuses_placeholders_before_registering_anything(project_dir: Pa
 
 
 def test_update_without_placeholders_deploys(project_dir: Path) -> None:
-    plan = run_main(project_dir, "dev", filled_in(project_dir, "dev"), preview=False)
+    plan = run_main(project_dir, "dev", filled_in_config("dev"), preview=False)
     assert plan.resources
 
 

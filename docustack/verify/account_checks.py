@@ -1,0 +1,19 @@
+"""Checks every stack gets, management included. The account stacks' own resources (state backend, account
+baseline, CI roles) get their checks here as those resources land."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from docustack.verify.framework import ACCOUNT, MANAGEMENT, CheckContext, Finding, check, compared
+
+
+@check("ACCOUNT-IDENTITY", "The checks run as a principal of the stack's own account", kinds=(MANAGEMENT, ACCOUNT))
+def caller_account(context: CheckContext) -> Iterator[Finding]:
+    # The runner already refuses another account; this records who looked, as evidence.
+    yield compared(
+        f"account:{context.settings.account.name}",
+        context.settings.account.id,
+        context.caller.account,
+        detail=context.caller.arn,
+    )

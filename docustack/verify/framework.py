@@ -1,0 +1,185 @@
+"""The verify framework: findings, the registry of checks per stack kind, and running a check safely.
+
+A check is a function ``(context) -> Iterable[Finding]`` registered with :func:`check`. It reads the live
+account through ``context`` (clients of the caller's session, read-only sessions in member accounts, shared
+readers that cache what several checks need) and yields one finding per declared thing it compared. It never
+decides the check ID or, unless a finding needs another, the severity: :func:`run_check` stamps both.
+
+"Cannot see" is never "compliant": any AWS error (``ClientError``, ``BotoCoreError``, which includes
+``NoCredentialsError``) that escapes a check becomes an ``error`` finding of that check, and the exit code
+puts errors before drift (:func:`exit_code`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from docustack.settings import StackSettings
+from docustack.verify.aws import CallerIdentity, read_only_session
+
+OK, DRIFT, ERROR = "ok", "drift", "error"
+HIGH, MEDIUM, LOW = "high", "medium", "low"
+MANAGEMENT, ACCOUNT = "management", "account"
+EXIT_COMPLIANT, EXIT_DRIFT, EXIT_NOT_VERIFIED = 0, 1, 2
+AWS_ERRORS = (ClientError, BotoCoreError)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One declared thing compared with the live account."""
+
+    resource: str  # what was compared: "scp:region-deny", "ou:Workloads", "account:dev", "organization"
+    expected: str  # what the stack's settings declare
+    actual: str  # what the account has
+    status: str  # ok, drift or error
+    severity: str = ""  # high, medium or low; empty: the check's own
+    detail: str = ""  # why it differs, or the AWS error
+    check_id: str = ""  # stamped by run_check
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "checkId": self.check_id,
+            "resource": self.resource,
+            "expected": self.expected,
+            "actual": self.actual,
+            "status": self.status,
+            "severity": self.severity,
+            "detail": self.detail,
+        }
+
+
+def compared(resource: str, expected: str, actual: str, *, severity: str = "", detail: str = "") -> Finding:
+    """``ok`` when the live value is the declared one, ``drift`` otherwise."""
+    return Finding(resource, expected, actual, OK if expected == actual else DRIFT, severity, detail)
+
+
+def drift(resource: str, expected: str, actual: str, *, severity: str = "", detail: str = "") -> Finding:
+    return Finding(resource, expected, actual, DRIFT, severity, detail)
+
+
+class CheckContext:
+    """What a check reads the live account through. Everything is created on first use and then shared."""
+
+    def __init__(
+        self,
+        settings: StackSettings,
+        session: boto3.Session,
+        caller: CallerIdentity,
+        *,
+        member_role: str,
+        policy_dir: Path | None = None,
+    ) -> None:
+        self.settings = settings
+        self.session = session
+        self.caller = caller
+        self.member_role = member_role
+        self.policy_dir = policy_dir
+        self.region = settings.account.region
+        self._clients: dict[str, Any] = {}
+        self._member_sessions: dict[str, boto3.Session] = {}
+        self._readers: dict[Callable[..., Any], Any] = {}
+
+    def client(self, service: str) -> Any:
+        """A client of the caller's (read-only guarded) session, in the stack's region."""
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service, region_name=self.region)
+        return self._clients[service]
+
+    def member_session(self, account_id: str) -> boto3.Session:
+        """A read-only session in a member account, through ``--member-role`` (see aws.read_only_session)."""
+        if account_id not in self._member_sessions:
+            self._member_sessions[account_id] = read_only_session(
+                self.session, self.caller, account_id, self.member_role, region=self.region
+            )
+        return self._member_sessions[account_id]
+
+    def reader(self, factory: Callable[[CheckContext], T]) -> T:
+        """One shared instance of ``factory(context)``: a cache of live reads several checks need."""
+        if factory not in self._readers:
+            self._readers[factory] = factory(self)
+        return self._readers[factory]
+
+
+CheckFunction = Callable[[CheckContext], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    title: str
+    kinds: frozenset[str]
+    severity: str
+    function: CheckFunction
+
+
+REGISTRY: dict[str, Check] = {}
+
+
+def check(
+    check_id: str, title: str, *, kinds: Iterable[str] = (MANAGEMENT,), severity: str = HIGH
+) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check for the stack kinds it applies to (``management``, ``account`` or both)."""
+
+    def register(function: CheckFunction) -> CheckFunction:
+        if check_id in REGISTRY:
+            raise ValueError(f"check {check_id} is registered twice")
+        REGISTRY[check_id] = Check(check_id, title, frozenset(kinds), severity, function)
+        return function
+
+    return register
+
+
+def stack_kind(settings: StackSettings) -> str:
+    return MANAGEMENT if settings.is_management else ACCOUNT
+
+
+def checks_for(kind: str) -> list[Check]:
+    """The registered checks of one stack kind, in registration order."""
+    return [registered for registered in REGISTRY.values() if kind in registered.kinds]
+
+
+def run_check(registered: Check, context: CheckContext) -> list[Finding]:
+    """Run one check; an AWS error ends it with an ``error`` finding, keeping what it found before."""
+    findings: list[Finding] = []
+    try:
+        for finding in registered.function(context):
+            findings.append(replace(finding, check_id=registered.id, severity=finding.severity or registered.severity))
+    except AWS_ERRORS as error:
+        findings.append(
+            Finding(
+                resource="*",
+                expected=registered.title,
+                actual="could not be checked",
+                status=ERROR,
+                severity=registered.severity,
+                detail=describe_error(error),
+                check_id=registered.id,
+            )
+        )
+    return findings
+
+
+def describe_error(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        info = error.response.get("Error", {})
+        return f"{info.get('Code', 'Unknown')} on {error.operation_name}: {info.get('Message', '')}".rstrip(": ")
+    return f"{type(error).__name__}: {error}"
+
+
+def exit_code(findings: Iterable[Finding]) -> int:
+    """2 if anything could not be checked (even with drift elsewhere: the picture is incomplete), else 1 on
+    any drift, else 0."""
+    statuses = {finding.status for finding in findings}
+    if ERROR in statuses:
+        return EXIT_NOT_VERIFIED
+    if DRIFT in statuses:
+        return EXIT_DRIFT
+    return EXIT_COMPLIANT

@@ -1,0 +1,60 @@
+"""Run every check of a stack against the live account and build the report, refusing when that makes no sense."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import boto3
+
+from docustack.settings import CONFIG_KEY, StackSettings
+from docustack.verify.aws import DEFAULT_MEMBER_ROLE, caller_identity, guard_read_only
+from docustack.verify.framework import AWS_ERRORS, CheckContext, checks_for, describe_error, run_check, stack_kind
+from docustack.verify.report import Report, config_revision
+
+
+class VerifyRefused(Exception):
+    """The checks would mean nothing: placeholders in the settings, or credentials for another account."""
+
+
+def run(
+    settings: StackSettings,
+    stack: str,
+    session: boto3.Session,
+    *,
+    project_dir: Path,
+    member_role: str = DEFAULT_MEMBER_ROLE,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Report:
+    """Check the live account against ``settings``. ``session`` gets the read-only guard registered on it."""
+    placeholders = settings.placeholders()
+    if placeholders:
+        listing = ", ".join(path.removeprefix(f"{CONFIG_KEY}.") for path in placeholders)
+        raise VerifyRefused(f"{CONFIG_KEY} of stack {stack!r} still has placeholders ({listing}); fill them in first")
+    guard_read_only(session)
+    region = settings.account.region
+    try:
+        caller = caller_identity(session, region)
+    except AWS_ERRORS as error:
+        raise VerifyRefused(f"cannot tell who the caller is ({describe_error(error)})") from None
+    if caller.account != settings.account.id:
+        raise VerifyRefused(
+            f"stack {stack!r} is account {settings.account.id} ({settings.account.name}), but the credentials are "
+            f"for account {caller.account} ({caller.arn}); use credentials for the stack's account"
+        )
+    context = CheckContext(settings, session, caller, member_role=member_role, policy_dir=project_dir / "policies")
+    checks = checks_for(stack_kind(settings))
+    findings = [finding for registered in checks for finding in run_check(registered, context)]
+    return Report(
+        generated_at=clock(),
+        stack=stack,
+        account_id=settings.account.id,
+        account_name=settings.account.name,
+        region=region,
+        caller_arn=caller.arn,
+        member_role=member_role,
+        config=config_revision(project_dir, stack),
+        checks=tuple(checks),
+        findings=tuple(findings),
+    )
