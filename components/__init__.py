@@ -8,6 +8,7 @@ from components.github_ci_roles import GithubCiRoles, GithubCiRolesArgs
 from components.guardduty_organization import GuardDutyOrganization, GuardDutyOrganizationArgs
 from components.log_archive import LogArchive, LogArchiveArgs
 from components.member_account import MemberAccount, MemberAccountArgs
+from components.member_read_only_role import MemberReadOnlyRole, MemberReadOnlyRoleArgs
 from components.organization import Organization, OrganizationArgs
 from components.organization_admin import OrganizationAdminArgs
 from components.organization_trail import OrganizationTrail, OrganizationTrailArgs
@@ -37,6 +38,8 @@ __all__ = [
     "LogArchiveArgs",
     "MemberAccount",
     "MemberAccountArgs",
+    "MemberReadOnlyRole",
+    "MemberReadOnlyRoleArgs",
     "Organization",
     "OrganizationAdminArgs",
     "OrganizationArgs",

@@ -21,6 +21,26 @@ def pull_request_subject(repository: str) -> str:
     return f"repo:{repository}:pull_request"
 
 
+def read_only_subjects(repository: str, verify_branch: str | None) -> list[str]:
+    """Who may assume the read-only role: the repository's pull requests (previews) and, when set, workflows
+    on ``verify_branch`` (the scheduled ``docustack verify``)."""
+    subjects = [pull_request_subject(repository)]
+    if verify_branch is not None:
+        subjects.append(f"repo:{repository}:ref:refs/heads/{verify_branch}")
+    return subjects
+
+
+def assume_member_read_only_policy(role_arn_pattern: str) -> dict[str, Any]:
+    """The management account's read-only role may step into the member accounts' read-only roles (the
+    management stack's previews and verification read the Log Archive and Audit accounts through them)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "AssumeMemberReadOnly", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn_pattern}
+        ],
+    }
+
+
 def deploy_subjects(repository: str, environment: str | None, branch: str | None) -> list[str]:
     """A job with ``environment:`` gets the environment subject, one without it the branch's ref subject
     (docs.github.com, "OpenID Connect reference", subject claims)."""
@@ -87,6 +107,9 @@ class GithubCiRolesArgs:
     state_key_arn: pulumi.Input[str] | None = None
     deploy_environment: str | None = None
     deploy_branch: str | None = None
+    verify_branch: str | None = None
+    # Management account only: ARN pattern of the member accounts' read-only roles the preview role may assume.
+    member_read_only_role_arns: str | None = None
     # The ARN of the account's existing GitHub provider to adopt (IAM allows one per URL); None creates it.
     adopt_oidc_provider_arn: str | None = None
     # A deploy creates and changes anything the stack declares, IAM roles included: documented as admin,
@@ -119,9 +142,11 @@ class GithubCiRoles(pulumi.ComponentResource):
         preview = aws.iam.Role(
             f"{name}-preview",
             name=args.preview_role_name,
-            description=f"pulumi preview from pull requests of {args.repository}",
+            description=f"pulumi preview and docustack verify (read-only) for {args.repository}",
             assume_role_policy=provider.arn.apply(
-                lambda arn: minify(trust_policy(arn, [pull_request_subject(args.repository)], "GitHubPullRequests"))
+                lambda arn: minify(
+                    trust_policy(arn, read_only_subjects(args.repository, args.verify_branch), "GitHubReadOnly")
+                )
             ),
             max_session_duration=3600,
             opts=child,
@@ -138,6 +163,14 @@ class GithubCiRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        if args.member_read_only_role_arns is not None:
+            aws.iam.RolePolicy(
+                f"{name}-preview-member-read-only",
+                name="assume-member-read-only",
+                role=preview.name,
+                policy=minify(assume_member_read_only_policy(args.member_read_only_role_arns)),
+                opts=child,
+            )
         deployer = aws.iam.Role(
             f"{name}-deploy",
             name=args.deploy_role_name,

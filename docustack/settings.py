@@ -261,6 +261,8 @@ class CiSettings(_Model):
     repository: GithubRepository = Field(description="'owner/name' of the repository whose workflows assume the roles")
     deploy_environment: GithubEnvironment | None = None
     deploy_branch: GitBranch | None = None
+    # Scheduled workflows (docustack verify) run on this branch and use the read-only preview role.
+    verify_branch: GitBranch = "main"
     preview_role_name: RoleName | None = Field(default=None, description="default <prefix>-github-preview")
     deploy_role_name: RoleName | None = Field(default=None, description="default <prefix>-github-deploy")
     adopt_oidc_provider: bool = Field(
@@ -304,6 +306,12 @@ class StackSettings(_Model):
     @property
     def deploy_role_name(self) -> str:
         return self.ci.deploy_role_name or f"{self.prefix}-github-deploy"
+
+    @property
+    def member_read_only_role_name(self) -> str:
+        """The read-only role the management stack makes in the Log Archive and Audit accounts for previews and
+        ``docustack verify``: a pull request's preview must not get the member accounts' admin role."""
+        return f"{self.prefix}-readonly"
 
     @property
     def is_management(self) -> bool:

@@ -33,6 +33,8 @@ from components import (
     LogArchiveArgs,
     MemberAccount,
     MemberAccountArgs,
+    MemberReadOnlyRole,
+    MemberReadOnlyRoleArgs,
     Organization,
     OrganizationAdminArgs,
     OrganizationalUnits,
@@ -167,6 +169,10 @@ def compose_account_baseline(settings: StackSettings, provider: aws.Provider) ->
                 deploy_role_name=settings.deploy_role_name,
                 deploy_environment=ci.deploy_environment,
                 deploy_branch=ci.deploy_branch,
+                verify_branch=ci.verify_branch,
+                member_read_only_role_arns=(
+                    f"arn:aws:iam::*:role/{settings.member_read_only_role_name}" if settings.is_management else None
+                ),
                 adopt_oidc_provider_arn=(
                     f"arn:aws:iam::{account.id}:oidc-provider/{GITHUB_OIDC_HOST}" if ci.adopt_oidc_provider else None
                 ),
@@ -274,11 +280,19 @@ def compose_audit_services(
     member_settings = {account.name: account for account in organization_settings.accounts}
 
     def member_providers(name: str, account: MemberAccount) -> dict[str, aws.Provider]:
-        role = member_settings[name].role_name
-        return {
+        # A preview only reads, so it goes through the member's read-only role: pull requests run previews with
+        # the read-only CI role, which may assume nothing else in member accounts (README, "Previews").
+        role = settings.member_read_only_role_name if pulumi.runtime.is_dry_run() else member_settings[name].role_name
+        providers = {
             region: pinned_provider(f"{name}-{region}", settings, account.account_id, region, role)
             for region in settings.allowed_regions
         }
+        MemberReadOnlyRole(
+            f"{name}-readonly",
+            MemberReadOnlyRoleArgs(settings.member_read_only_role_name, settings.account.id),
+            opts=pulumi.ResourceOptions(provider=providers[home]),
+        )
+        return providers
 
     management = {
         region: provider

@@ -142,3 +142,18 @@ def test_preview_role_reads_the_state_and_decrypts_and_nothing_more(plan: Plan) 
 def test_a_deploy_role_needs_an_environment_or_branch() -> None:
     with pytest.raises(Exception, match="deploy environment or branch"):
         plan_roles(deploy_environment=None)
+
+
+def test_read_only_role_also_serves_the_verify_branch() -> None:
+    """Scheduled `docustack verify` runs on the verify branch and uses the read-only role, never the deploy role."""
+    roles = plan_roles(verify_branch="main")
+    cases = [
+        ("dev-ci-preview", f"repo:{REPO}:ref:refs/heads/main", True),
+        ("dev-ci-preview", f"repo:{REPO}:pull_request", True),
+        ("dev-ci-preview", f"repo:{REPO}:ref:refs/heads/main2", False),
+        ("dev-ci-preview", f"repo:{REPO}:ref:refs/tags/main", False),
+        ("dev-ci-deploy", f"repo:{REPO}:ref:refs/heads/main", False),
+    ]
+    for role_name, subject, allowed in cases:
+        claims = {AUD: "sts.amazonaws.com", SUB: subject}
+        assert web_identity_may_assume(role(roles, role_name), provider_arn(roles), claims) is allowed, subject

@@ -72,8 +72,8 @@ def test_management_log_archive_and_audit_each_record_through_their_own_provider
             assert provider.name == provider_name, child.name
             allowed, region, roles = provider_pins(provider)
             assert (allowed, region) == ([account_id], "us-east-1")
-            if assumes:
-                assert roles == [{"roleArn": f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole"}]
+            if assumes:  # a preview reads the member accounts through their read-only role
+                assert roles == [{"roleArn": f"arn:aws:iam::{account_id}:role/docustack-readonly"}]
             else:
                 assert roles == []
         channel = next(r for r in children if r.type == "aws:cfg/deliveryChannel:DeliveryChannel")

@@ -188,3 +188,67 @@ def test_account_stacks_record_config_into_the_log_archive(stack_plans: dict[str
     assert status.inputs["isEnabled"] is True
     own = stack_plan.plan.one("pulumi:providers:aws", f"{stack}-account")
     assert {channel.provider_urn, recorder.provider_urn, status.provider_urn} == {own.urn}
+
+
+def test_member_providers_use_the_read_only_role_in_previews_and_the_access_role_in_updates(
+    project_dir: Path, stack_plans: dict[str, StackPlan]
+) -> None:
+    def member_roles(plan: offline.Plan) -> dict[str, str]:
+        return {
+            p.name: json.loads(p.inputs["assumeRoles"])[0]["roleArn"].rsplit("/", 1)[-1]
+            for p in plan.by_type("pulumi:providers:aws")
+            if "assumeRoles" in p.inputs
+        }
+
+    assert set(member_roles(stack_plans["management"].plan).values()) == {"docustack-readonly"}
+    config = project.read_stack_config(project_dir, "management")
+    update = run_main(project_dir, "management", fill_management_placeholders(config), preview=False)
+    assert set(member_roles(update).values()) == {"OrganizationAccountAccessRole"}
+    readonly = [r for r in update.by_type("aws:iam/role:Role") if r.inputs.get("name") == "docustack-readonly"]
+    assert {provider_name(update, r) for r in readonly} == {"log-archive-us-east-1", "audit-us-east-1"}
+    for role in readonly:
+        trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+        assert trust == [
+            {
+                "Sid": "ManagementAccount",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::348665872333:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ]
+
+
+def test_management_read_only_ci_role_may_assume_only_member_read_only_roles(stack_plans: dict[str, StackPlan]) -> None:
+    plan = stack_plans["management"].plan
+    policy = plan.one("aws:iam/rolePolicy:RolePolicy", "management-ci-preview-member-read-only")
+    assert json.loads(policy.inputs["policy"])["Statement"] == [
+        {
+            "Sid": "AssumeMemberReadOnly",
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Resource": "arn:aws:iam::*:role/docustack-readonly",
+        }
+    ]
+    assert plan.by_type("aws:iam/rolePolicy:RolePolicy") and not any(
+        r.name == "dev-ci-preview-member-read-only" for r in plan.resources
+    )
+
+
+def provider_name(plan: offline.Plan, resource: offline.PlannedResource) -> str:
+    return plan.by_urn(resource.provider_urn).name
+
+
+def fill_management_placeholders(config: dict[str, Any]) -> dict[str, Any]:
+    """Every placeholder of the management stack filled in, so an update can run."""
+    settings = config[CONFIG_KEY]
+    settings["stateBackend"]["keyId"] = "1234abcd-12ab-34cd-56ef-1234567890ab"
+    settings["ci"]["repository"] = "docustack/aws-foundation"
+    organization = settings["organization"]
+    organization["importId"] = "o-abcdef1234"
+    for index, account in enumerate(organization["accounts"]):
+        account["email"] = f"{account['name']}@example.com"
+        if str(account.get("accountName", "")).startswith("<"):
+            account["accountName"] = account["name"]
+        if str(account.get("id", "")).startswith("<"):
+            account["id"] = f"{100000000000 + index}"
+    return config
