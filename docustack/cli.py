@@ -9,6 +9,9 @@
     docustack simulate --account NAME --action ACTION [--region R] [--resource ARN] [--principal ARN]
                        [--context KEY=VALUE ...] [--json]
                                          would the SCPs in effect deny this request, and by which statement?
+    docustack ci-context --role read-only|deploy (--stack NAME | --matrix)
+                                         what a CI job needs for a stack (role ARN, login URL, secrets
+                                         provider), or the stacks ready for such jobs
     docustack verify --stack NAME [--format text|json|markdown] [--output FILE] [--member-role NAME]
                                          read-only checks of the live account against the stack's config
                                          (docs/verify.md)
@@ -30,7 +33,7 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import BotoCoreError
 
-from docustack import guardrail_diff, simulator, verify
+from docustack import ci_context, guardrail_diff, simulator, verify
 from docustack import plan as plan_module
 from docustack.bootstrap import BootstrapError, bootstrap, next_steps
 from docustack.project import ProjectError, find_project_dir, load_stack_settings, stack_names
@@ -80,6 +83,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--json", action="store_true", help="print the decision as JSON")
     simulate.set_defaults(handler=_simulate)
+
+    ci = commands.add_parser("ci-context", help="role, login URL and secrets provider of a stack, for CI jobs")
+    ci.add_argument("--role", choices=("read-only", "deploy"), required=True)
+    target = ci.add_mutually_exclusive_group(required=True)
+    target.add_argument("--stack", help="print key=value lines for $GITHUB_OUTPUT")
+    target.add_argument("--matrix", action="store_true", help="print stacks=[...] (JSON) of the ready stacks")
+    ci.set_defaults(handler=_ci_context)
 
     check = commands.add_parser("verify", help="read-only checks of the live account against the stack's config")
     check.add_argument("--stack", required=True, help="the stack whose account to check")
@@ -188,6 +198,22 @@ def _simulate(args: argparse.Namespace, project_dir: Path) -> int:
         if decision.levels:
             print(f"  evaluated: {' -> '.join(decision.levels)}")
     return EXIT_OK if decision.allowed else EXIT_FAILED
+
+
+def _ci_context(args: argparse.Namespace, project_dir: Path) -> int:
+    if args.matrix:
+        ready, skipped = ci_context.ready_stacks(project_dir, args.role)
+        for stack, reason in skipped.items():
+            print(f"skipped {stack}: {reason}", file=sys.stderr)
+        print(ci_context.matrix_output(ready))
+        return EXIT_OK
+    try:
+        context = ci_context.context_for(load_stack_settings(project_dir, args.stack), args.stack, args.role)
+    except ci_context.NotReady as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(context.github_output())
+    return EXIT_OK
 
 
 def _verify(args: argparse.Namespace, project_dir: Path) -> int:

@@ -1,0 +1,61 @@
+"""`docustack ci-context`: what a CI job needs for a stack, derived from its settings, refused while not ready."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from conftest import filled_in_settings
+
+from docustack import ci_context, cli, project
+
+KEY_ARN = "arn:aws:kms:us-east-1:216482851263:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_read_only_context_of_a_filled_in_stack() -> None:
+    context = ci_context.context_for(filled_in_settings("dev"), "dev", "read-only")
+    assert context.role_arn == "arn:aws:iam::216482851263:role/docustack-github-preview"
+    assert context.region == "us-east-1"
+    url = urlparse(context.cloud_url)
+    assert (url.scheme, url.netloc) == ("s3", "docustack-pulumi-state-216482851263")
+    # The header the Require S3 Encryption SCP demands travels with every state write.
+    assert parse_qs(url.query) == {"region": ["us-east-1"], "ssetype": ["aws:kms"], "kmskeyid": [KEY_ARN]}
+    assert context.secrets_provider == "awskms://alias/docustack-pulumi-state?region=us-east-1"
+    assert "role-arn=arn:aws:iam::216482851263:role/docustack-github-deploy" not in context.github_output()
+
+
+def test_deploy_context_uses_the_deploy_role() -> None:
+    context = ci_context.context_for(filled_in_settings("dev"), "dev", "deploy")
+    assert context.role_arn == "arn:aws:iam::216482851263:role/docustack-github-deploy"
+    assert "role-arn=arn:aws:iam::216482851263:role/docustack-github-deploy" in context.github_output().splitlines()
+
+
+def test_placeholders_keep_a_stack_from_ci(project_dir: Path) -> None:
+    with pytest.raises(ci_context.NotReady, match=r"fill in stateBackend\.keyId, ci\.repository in Pulumi\.dev\.yaml"):
+        ci_context.context_for(project.load_stack_settings(project_dir, "dev"), "dev", "read-only")
+    # A read-only job needs the account, key and repository; a deploy needs every placeholder filled in.
+    dev = filled_in_settings("dev")
+    assert ci_context.missing_for(dev, "read-only") == []
+    management = filled_in_settings("management")
+    assert ci_context.missing_for(management, "read-only") == []
+    assert "docustack:settings.organization.importId" in ci_context.missing_for(management, "deploy")
+
+
+def test_deploy_environment_must_be_the_stack_name() -> None:
+    dev = filled_in_settings("dev")
+    renamed = dev.model_copy(update={"ci": dev.ci.model_copy(update={"deploy_environment": "development"})})
+    with pytest.raises(ci_context.NotReady, match=r"set ci\.deployEnvironment to 'dev'"):
+        ci_context.context_for(renamed, "dev", "deploy")
+
+
+def test_matrix_lists_only_ready_stacks(project_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--project-dir", str(project_dir), "ci-context", "--matrix", "--role", "read-only"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == "stacks=[]"  # the repository's stack files still have placeholders
+    assert "skipped staging: stack 'staging' is not ready for read-only jobs: fill in account.id" in captured.err
+
+
+def test_not_ready_stack_exits_1(project_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--project-dir", str(project_dir), "ci-context", "--stack", "prod", "--role", "deploy"]) == 1
+    assert "is not ready for deploy jobs" in capsys.readouterr().err
