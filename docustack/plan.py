@@ -81,10 +81,22 @@ def render_text(stack_plan: StackPlan) -> str:
         f"  Resources ({len(plan.resources)}; '@ <provider>' marks those created in another account or region):"
     )
     lines += ["    " + line for line in _resource_tree(plan, home_provider=f"{account.name}-account")]
+    lines.append("  Where they land (by provider: account and region):")
+    lines += [f"    {where}: {count} resource(s)" for where, count in landing_counts(plan, account.name).items()]
     if settings.organization is not None:
         lines.append("  Organization chart (SCPs attached directly; FullAWSAccess stays attached everywhere):")
         lines += ["    " + line for line in chart_lines(organization_chart(settings))]
     return "\n".join(lines)
+
+
+def landing_counts(plan: offline.Plan, account_name: str) -> dict[str, int]:
+    """Resources per provider; the stack's own provider is the stack's account in its region."""
+    counts: dict[str, int] = {}
+    for resource in plan.resources:
+        if resource.custom and not resource.type.startswith("pulumi:providers:"):
+            provider = resource.provider_urn.rsplit("::", 1)[-1] or f"{account_name}-account"
+            counts[provider] = counts.get(provider, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def _resource_tree(plan: offline.Plan, home_provider: str = "") -> list[str]:

@@ -26,6 +26,8 @@ def test_plan_all_stacks_prints_tree_chart_and_warnings(capsys: pytest.CaptureFi
     assert "OU Workloads  SCPs: require-s3-encryption, deny-public-s3" in out
     assert "account log-archive (to be created)  SCPs: protect-log-archive" in out
     assert "WARNING: docustack:settings still has placeholders" in out
+    # Resources created through the member accounts' providers are counted under those accounts.
+    assert "log-archive-us-east-1: " in out and "audit-us-east-1: " in out
 
 
 def test_plan_one_stack(capsys: pytest.CaptureFixture[str], project_dir: Path) -> None:
