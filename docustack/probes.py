@@ -118,6 +118,13 @@ PROBES: tuple[Probe, ...] = (
         "SCPs never bind the management account",
     ),
     Probe(
+        "multipart upload part in dev",
+        _put("dev", "app-data"),  # UploadPart is authorized as s3:PutObject and never carries the SSE header
+        False,
+        "known consequence of the strategy document's statement: multipart uploads fail in Workloads (README)",
+        ("require-s3-encryption",),
+    ),
+    Probe(
         "dev GetObject unaffected",
         _req("s3:GetObject", "dev", resource="arn:aws:s3:::app-data/key"),
         True,
@@ -359,6 +366,76 @@ PROBES: tuple[Probe, ...] = (
         _req("s3:PutBucketPolicy", "log-archive", principal=ORG_ACCESS, resource=f"arn:aws:s3:::{LOG_BUCKET}"),
         True,
         "the deploying role must be able to manage the bucket",
+    ),
+    Probe(
+        "schedule deletion of a log key",
+        _req(
+            "kms:ScheduleKeyDeletion",
+            "log-archive",
+            principal=LOG_READER,
+            resource="arn:aws:kms:us-east-1:111122223333:key/k",
+        ),
+        False,
+        "a deleted key leaves the locked logs unreadable for good",
+        ("protect-log-archive",),
+    ),
+    Probe(
+        "disable a log key",
+        _req(
+            "kms:DisableKey", "log-archive", principal=LOG_READER, resource="arn:aws:kms:us-east-1:111122223333:key/k"
+        ),
+        False,
+        "CloudTrail cannot deliver with a disabled key",
+        ("protect-log-archive",),
+    ),
+    Probe("disable a key in dev", _req("kms:DisableKey", "dev"), True, "only the Log Archive's keys are guarded"),
+    # Protect Exempt Roles (root): the exemptions above must not be claimable
+    Probe(
+        "create a role named like the break-glass role",
+        _req("iam:CreateRole", "dev", resource="arn:aws:iam::216482851263:role/docustack-break-glass"),
+        False,
+        "a role with an exempt name would escape every guardrail",
+        ("protect-exempt-roles",),
+    ),
+    Probe(
+        "re-trust OrganizationAccountAccessRole",
+        _req(
+            "iam:UpdateAssumeRolePolicy",
+            "prod",
+            resource="arn:aws:iam::111122223333:role/OrganizationAccountAccessRole",
+        ),
+        False,
+        "whoever can assume it escapes every guardrail",
+        ("protect-exempt-roles",),
+    ),
+    Probe(
+        "attach a policy to OrganizationAccountAccessRole in log archive",
+        _req(
+            "iam:AttachRolePolicy",
+            "log-archive",
+            principal=LOG_READER,
+            resource="arn:aws:iam::111122223333:role/OrganizationAccountAccessRole",
+        ),
+        False,
+        "the exempt roles stay as the organization made them",
+        ("protect-exempt-roles",),
+    ),
+    Probe(
+        "create an ordinary role",
+        _req("iam:CreateRole", "dev", resource="arn:aws:iam::216482851263:role/app"),
+        True,
+        "other roles are the account's business",
+    ),
+    Probe(
+        "exempt role repairs its sibling",
+        _req(
+            "iam:UpdateAssumeRolePolicy",
+            "dev",
+            principal=ORG_ACCESS,
+            resource="arn:aws:iam::216482851263:role/docustack-break-glass",
+        ),
+        True,
+        "the exempt roles may manage each other",
     ),
     # Deny Public S3 (Workloads OU)
     Probe(

@@ -24,12 +24,14 @@ def rendered(management_settings: StackSettings) -> dict[str, dict]:
     }
 
 
-def test_the_five_guardrails_are_configured(management_settings: StackSettings) -> None:
+def test_the_guardrails_are_configured(management_settings: StackSettings) -> None:
+    """The strategy document's five SCPs, plus the one that keeps their exemptions from being claimed."""
     assert management_settings.organization is not None
     targets = {scp.name: scp.targets for scp in management_settings.organization.service_control_policies}
     assert targets == {
         "region-deny": ["root"],
         "protect-cloudtrail": ["root"],
+        "protect-exempt-roles": ["root"],
         "protect-log-archive": ["account:log-archive"],
         "require-s3-encryption": ["ou:Workloads"],
         "deny-public-s3": ["ou:Workloads"],
@@ -171,3 +173,21 @@ def test_render_refuses_unknown_slots_and_lists_inside_text() -> None:
 )
 def test_structure_problems_are_found(document: dict, problem: str) -> None:
     assert any(problem in p for p in policies.structure_problems(document))
+
+
+def test_protect_exempt_roles_keeps_the_exemptions_from_being_claimed(rendered: dict[str, dict]) -> None:
+    (statement,) = rendered["protect-exempt-roles"]["Statement"]
+    exempt = ["arn:aws:iam::*:role/OrganizationAccountAccessRole", "arn:aws:iam::*:role/docustack-break-glass"]
+    # The roles the other guardrails exempt are the resources here: nobody else may create, re-trust or widen them
+    # (the shape of Control Tower's CT.IAM.PV.1).
+    assert statement["Resource"] == exempt
+    assert statement["Condition"] == {"ArnNotLike": {"aws:PrincipalARN": exempt}}
+    assert {"iam:CreateRole", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePolicy"} <= set(
+        statement["Action"]
+    )
+
+
+def test_protect_log_archive_guards_the_log_keys(rendered: dict[str, dict]) -> None:
+    statements = {s["Sid"]: s for s in rendered["protect-log-archive"]["Statement"]}
+    keys = statements["DenyDisablingOrDeletingKeys"]
+    assert {"kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy"} <= set(keys["Action"])

@@ -150,7 +150,7 @@ BAD_MANAGEMENT: list[tuple[str, Callable[[Raw], None], str, str]] = [
     (
         "SCP name twice",
         lambda r: _org(r)["serviceControlPolicies"].append(_scp("region-deny", ["ou:Sandbox"])),
-        "serviceControlPolicies[5].name",
+        "serviceControlPolicies[6].name",
         "declared twice",
     ),
     (
