@@ -395,7 +395,7 @@ PROBES: tuple[Probe, ...] = (
         _req("iam:CreateRole", "dev", resource="arn:aws:iam::216482851263:role/docustack-break-glass"),
         False,
         "a role with an exempt name would escape every guardrail",
-        ("protect-exempt-roles",),
+        ("protect-guardrails",),
     ),
     Probe(
         "re-trust OrganizationAccountAccessRole",
@@ -406,7 +406,7 @@ PROBES: tuple[Probe, ...] = (
         ),
         False,
         "whoever can assume it escapes every guardrail",
-        ("protect-exempt-roles",),
+        ("protect-guardrails",),
     ),
     Probe(
         "attach a policy to OrganizationAccountAccessRole in log archive",
@@ -418,7 +418,7 @@ PROBES: tuple[Probe, ...] = (
         ),
         False,
         "the exempt roles stay as the organization made them",
-        ("protect-exempt-roles",),
+        ("protect-guardrails",),
     ),
     Probe(
         "create an ordinary role",
@@ -437,6 +437,34 @@ PROBES: tuple[Probe, ...] = (
         True,
         "the exempt roles may manage each other",
     ),
+    Probe(
+        "stop Config recording in dev",
+        _req("config:StopConfigurationRecorder", "dev"),
+        False,
+        "the aggregator would go blind",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "leave the GuardDuty administrator in prod",
+        _req("guardduty:DisassociateFromAdministratorAccount", "prod"),
+        False,
+        "findings must keep reaching the Audit account",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "disable Security Hub in sandbox",
+        _req("securityhub:DisableSecurityHub", "sandbox"),
+        False,
+        "every account reports",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "audit's access role manages GuardDuty members",
+        _req("guardduty:DeleteMembers", "audit", principal=ORG_ACCESS),
+        True,
+        "the administrator's deploy role is exempt",
+    ),
+    Probe("read Config in dev", _req("config:DescribeConfigurationRecorders", "dev"), True, "reading is fine"),
     # Deny Public S3 (Workloads OU)
     Probe(
         "turn off account public access block in dev",

@@ -22,7 +22,7 @@ def test_plan_all_stacks_prints_tree_chart_and_warnings(capsys: pytest.CaptureFi
         "aws:organizations/organization:Organization docustack-organization [protected; adopts <organization-id>]"
         in out
     )
-    assert "Root  SCPs: region-deny, protect-cloudtrail, protect-exempt-roles" in out
+    assert "Root  SCPs: region-deny, protect-cloudtrail, protect-guardrails" in out
     assert "OU Workloads  SCPs: require-s3-encryption, deny-public-s3" in out
     assert "account log-archive (to be created)  SCPs: protect-log-archive" in out
     assert "WARNING: docustack:settings still has placeholders" in out
@@ -118,7 +118,7 @@ def test_plan_markdown_has_a_mermaid_chart_and_a_summary(capsys: pytest.CaptureF
     assert cli.main(["--project-dir", str(project_dir), "plan", "--format", "markdown"]) == 0
     out = capsys.readouterr().out
     assert "```mermaid\ngraph TD" in out
-    assert 'n0["Root<br/>SCPs: region-deny, protect-cloudtrail, protect-exempt-roles"]' in out
+    assert 'n0["Root<br/>SCPs: region-deny, protect-cloudtrail, protect-guardrails"]' in out
     assert "#lt;staging-account-id#gt;" in out  # placeholders cannot break the diagram
     assert "| `aws:organizations/account:Account` | 5 |" in out
     for stack in ("management", "dev", "staging", "prod"):

@@ -31,7 +31,7 @@ def test_the_guardrails_are_configured(management_settings: StackSettings) -> No
     assert targets == {
         "region-deny": ["root"],
         "protect-cloudtrail": ["root"],
-        "protect-exempt-roles": ["root"],
+        "protect-guardrails": ["root"],
         "protect-log-archive": ["account:log-archive"],
         "require-s3-encryption": ["ou:Workloads"],
         "deny-public-s3": ["ou:Workloads"],
@@ -175,8 +175,10 @@ def test_structure_problems_are_found(document: dict, problem: str) -> None:
     assert any(problem in p for p in policies.structure_problems(document))
 
 
-def test_protect_exempt_roles_keeps_the_exemptions_from_being_claimed(rendered: dict[str, dict]) -> None:
-    (statement,) = rendered["protect-exempt-roles"]["Statement"]
+def test_protect_guardrails_keeps_the_exemptions_from_being_claimed(rendered: dict[str, dict]) -> None:
+    statement = next(
+        s for s in rendered["protect-guardrails"]["Statement"] if s["Sid"] == "DenyClaimingOrChangingExemptRoles"
+    )
     exempt = ["arn:aws:iam::*:role/OrganizationAccountAccessRole", "arn:aws:iam::*:role/docustack-break-glass"]
     # The roles the other guardrails exempt are the resources here: nobody else may create, re-trust or widen them
     # (the shape of Control Tower's CT.IAM.PV.1).
@@ -191,3 +193,18 @@ def test_protect_log_archive_guards_the_log_keys(rendered: dict[str, dict]) -> N
     statements = {s["Sid"]: s for s in rendered["protect-log-archive"]["Statement"]}
     keys = statements["DenyDisablingOrDeletingKeys"]
     assert {"kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy"} <= set(keys["Action"])
+
+
+def test_protect_guardrails_keeps_the_detective_controls_running(rendered: dict[str, dict]) -> None:
+    statements = {s["Sid"]: s for s in rendered["protect-guardrails"]["Statement"]}
+    assert {"config:StopConfigurationRecorder", "config:DeleteDeliveryChannel"} <= set(
+        statements["DenyStoppingConfig"]["Action"]
+    )
+    assert {"guardduty:DeleteDetector", "guardduty:DisassociateFromAdministratorAccount"} <= set(
+        statements["DenyLeavingOrDisablingGuardDuty"]["Action"]
+    )
+    assert {"securityhub:DisableSecurityHub", "securityhub:DisassociateFromAdministratorAccount"} <= set(
+        statements["DenyLeavingOrDisablingSecurityHub"]["Action"]
+    )
+    for statement in statements.values():
+        assert statement["Condition"]["ArnNotLike"]["aws:PrincipalARN"], statement["Sid"]

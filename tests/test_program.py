@@ -102,7 +102,7 @@ def test_scps_are_attached_where_the_strategy_document_says(stack_plans: dict[st
         [
             ("region-deny", root_id),
             ("protect-cloudtrail", root_id),
-            ("protect-exempt-roles", root_id),
+            ("protect-guardrails", root_id),
             ("protect-log-archive", log_archive),
             ("require-s3-encryption", workloads),
             ("deny-public-s3", workloads),
