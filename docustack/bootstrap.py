@@ -276,7 +276,9 @@ class Bootstrapper:
                 f"bucket {spec.bucket_name}: its bucket policy differs from the declared TLS-only policy "
                 f"({minify(spec.bucket_policy())}); bootstrap does not replace bucket policies"
             )
-        if state.lifecycle_rules is not None and _whole_bucket(state.lifecycle_rules) != [spec.lifecycle_rule()]:
+        if state.lifecycle_rules is not None and spec_module.whole_bucket_rules(state.lifecycle_rules) != [
+            spec.lifecycle_rule()
+        ]:
             conflicts.append(
                 f"bucket {spec.bucket_name}: its lifecycle rules differ from the declared one "
                 f"({json.dumps(spec.lifecycle_rule())}); bootstrap does not replace lifecycle rules"
@@ -414,11 +416,6 @@ class _BucketState:
     policy: dict[str, Any] | None = None
     lifecycle_rules: list[dict[str, Any]] | None = None
     tags: dict[str, str] = field(default_factory=dict)
-
-
-def _whole_bucket(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """An empty filter and an empty prefix both mean every object; S3 may hand back either."""
-    return [{**rule, "Filter": {"Prefix": ""}} if rule.get("Filter") == {} else rule for rule in rules]
 
 
 def _key_problems(metadata: dict[str, Any]) -> list[str]:
