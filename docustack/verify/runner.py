@@ -43,7 +43,9 @@ def run(
             f"stack {stack!r} is account {settings.account.id} ({settings.account.name}), but the credentials are "
             f"for account {caller.account} ({caller.arn}); use credentials for the stack's account"
         )
-    context = CheckContext(settings, session, caller, member_role=member_role, policy_dir=project_dir / "policies")
+    context = CheckContext(
+        settings, session, caller, member_role=member_role, policy_dir=project_dir / "policies", stack=stack
+    )
     checks = checks_for(stack_kind(settings))
     findings = [finding for registered in checks for finding in run_check(registered, context)]
     return Report(
