@@ -79,7 +79,11 @@ def state_bucket(context: CheckContext) -> Iterator[Finding]:
     yield from private_bucket_findings(resource, state, backend.key_arn)
     yield compared_documents(f"{resource}/Policy", "the TLS-only statement", spec.bucket_policy(), state.policy)
     lifecycle = whole_bucket_rules(state.lifecycle_rules) if state.lifecycle_rules else "none"
-    yield compared(f"{resource}/Lifecycle", json.dumps([spec.lifecycle_rule()]), json.dumps(lifecycle))
+    yield compared(
+        f"{resource}/Lifecycle",
+        json.dumps([spec.lifecycle_rule()], sort_keys=True),
+        json.dumps(lifecycle, sort_keys=True),
+    )
 
 
 @check("STATE-KEY", "The state key is enabled, rotates, and its alias points at the declared key", kinds=EVERY_STACK)
