@@ -13,7 +13,7 @@ Audit accounts; an account stack records in its own account, into the bucket its
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
 
@@ -327,65 +327,65 @@ def _admin_text(entries: list[tuple[str, str]]) -> str:
     return ", ".join(f"{label} {status}" for label, status in sorted(entries)) or "none"
 
 
+def _organization_admins(context: CheckContext, service: str, id_key: str, status_key: str) -> Iterator[Finding]:
+    """The service's delegated admin, as the management account lists it in each allowed region: the Audit account,
+    enabled, and no other."""
+    audit = _audit(context)
+    if audit is None:
+        return
+    expected = _admin_text([(f"account:{audit.audit_name}", "ENABLED")])
+    for region in _regions(context):
+        admins = context.client(service, region).list_organization_admin_accounts()["AdminAccounts"]
+        actual = _admin_text([(audit.account_label(admin[id_key]), admin[status_key]) for admin in admins])
+        yield compared(f"{service}:{region}", expected, actual)
+
+
 @check("GUARDDUTY-ADMIN", "The Audit account is GuardDuty's organization admin in every allowed region")
 def guardduty_admin(context: CheckContext) -> Iterator[Finding]:
+    return _organization_admins(context, "guardduty", "AdminAccountId", "AdminStatus")
+
+
+def _audit_account_setting(
+    context: CheckContext, service: str, expected: str, read: Callable[[Any], str]
+) -> Iterator[Finding]:
+    """A setting the Audit account holds as the service's admin, read in each allowed region with ``read``."""
     audit = _audit(context)
     if audit is None:
         return
     for region in _regions(context):
-        admins = context.client("guardduty", region).list_organization_admin_accounts()["AdminAccounts"]
-        entries = [(audit.account_label(a["AdminAccountId"]), a["AdminStatus"]) for a in admins]
-        yield compared(
-            f"guardduty:{region}", _admin_text([(f"account:{audit.audit_name}", "ENABLED")]), _admin_text(entries)
-        )
+        resource = f"{service}:{region}"
+        if audit.audit_id is None:
+            yield drift(resource, expected, f"{audit.audit_name} {ACCOUNT_NOT_FOUND}")
+            continue
+        yield compared(resource, expected, read(context.member_client(audit.audit_id, service, region)))
 
 
 @check("GUARDDUTY-AUTO-ENABLE", "GuardDuty is turned on for every member, existing and new")
 def guardduty_auto_enable(context: CheckContext) -> Iterator[Finding]:
-    audit = _audit(context)
-    if audit is None:
-        return
-    for region in _regions(context):
-        resource = f"guardduty:{region}"
-        if audit.audit_id is None:
-            yield drift(resource, AUTO_ENABLE_ORGANIZATION_MEMBERS, f"{audit.audit_name} {ACCOUNT_NOT_FOUND}")
-            continue
-        guardduty = context.member_client(audit.audit_id, "guardduty", region)
-        detectors = guardduty.list_detectors()["DetectorIds"]
-        if not detectors:
-            yield drift(resource, AUTO_ENABLE_ORGANIZATION_MEMBERS, f"no detector in account:{audit.audit_name}")
-            continue
-        configuration = guardduty.describe_organization_configuration(DetectorId=detectors[0])
-        actual = configuration.get("AutoEnableOrganizationMembers") or f"AutoEnable {configuration.get('AutoEnable')}"
-        yield compared(resource, AUTO_ENABLE_ORGANIZATION_MEMBERS, actual)
+    return _audit_account_setting(context, "guardduty", AUTO_ENABLE_ORGANIZATION_MEMBERS, _guardduty_members)
+
+
+def _guardduty_members(guardduty: Any) -> str:
+    detectors = guardduty.list_detectors()["DetectorIds"]
+    if not detectors:
+        return "no detector in the Audit account"
+    configuration = guardduty.describe_organization_configuration(DetectorId=detectors[0])
+    return configuration.get("AutoEnableOrganizationMembers") or f"AutoEnable {configuration.get('AutoEnable')}"
 
 
 @check("SECURITYHUB-ADMIN", "The Audit account is Security Hub's organization admin in every allowed region")
 def security_hub_admin(context: CheckContext) -> Iterator[Finding]:
-    audit = _audit(context)
-    if audit is None:
-        return
-    for region in _regions(context):
-        admins = context.client("securityhub", region).list_organization_admin_accounts()["AdminAccounts"]
-        entries = [(audit.account_label(a["AccountId"]), a["Status"]) for a in admins]
-        yield compared(
-            f"securityhub:{region}", _admin_text([(f"account:{audit.audit_name}", "ENABLED")]), _admin_text(entries)
-        )
+    return _organization_admins(context, "securityhub", "AccountId", "Status")
 
 
 @check("SECURITYHUB-AUTO-ENABLE", "Security Hub is turned on for new members with the default standards")
 def security_hub_auto_enable(context: CheckContext) -> Iterator[Finding]:
-    audit = _audit(context)
-    if audit is None:
-        return
-    expected = _hub_text(AUTO_ENABLE, AUTO_ENABLE_STANDARDS)
-    for region in _regions(context):
-        resource = f"securityhub:{region}"
-        if audit.audit_id is None:
-            yield drift(resource, expected, f"{audit.audit_name} {ACCOUNT_NOT_FOUND}")
-            continue
-        live = context.member_client(audit.audit_id, "securityhub", region).describe_organization_configuration()
-        yield compared(resource, expected, _hub_text(live.get("AutoEnable", False), live.get("AutoEnableStandards")))
+    return _audit_account_setting(context, "securityhub", _hub_text(AUTO_ENABLE, AUTO_ENABLE_STANDARDS), _hub_members)
+
+
+def _hub_members(securityhub: Any) -> str:
+    live = securityhub.describe_organization_configuration()
+    return _hub_text(live.get("AutoEnable", False), live.get("AutoEnableStandards"))
 
 
 def _hub_text(auto_enable: bool, standards: str | None) -> str:
