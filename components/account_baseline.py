@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from components.github_ci_roles import GithubCiRoles, GithubCiRolesArgs
 from components.state_backend import StateBackend, StateBackendArgs
+from docustack.state_backend_spec import PUBLIC_ACCESS_BLOCK
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,10 @@ class AccountBaseline(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         aws.s3.AccountPublicAccessBlock(
             f"{name}-account-public-access-block",
-            block_public_acls=True,
-            ignore_public_acls=True,
-            block_public_policy=True,
-            restrict_public_buckets=True,
+            block_public_acls=PUBLIC_ACCESS_BLOCK["BlockPublicAcls"],
+            ignore_public_acls=PUBLIC_ACCESS_BLOCK["IgnorePublicAcls"],
+            block_public_policy=PUBLIC_ACCESS_BLOCK["BlockPublicPolicy"],
+            restrict_public_buckets=PUBLIC_ACCESS_BLOCK["RestrictPublicBuckets"],
             opts=child,
         )
         self.state_backend = StateBackend(f"{name}-state", args.state_backend, opts=child)

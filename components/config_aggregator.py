@@ -17,6 +17,9 @@ import pulumi_aws as aws
 import policies
 
 ORGANIZATIONS_ROLE_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSConfigRoleForOrganizations"
+# The services the Audit account is registered as delegated administrator of before the aggregator exists.
+DELEGATED_SERVICES = ("config.amazonaws.com", "config-multiaccountsetup.amazonaws.com")
+ALL_REGIONS = True
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class ConfigAggregator(pulumi.ComponentResource):
             f"{name}-aggregator",
             name=args.aggregator_name,
             organization_aggregation_source=aws.cfg.ConfigurationAggregatorOrganizationAggregationSourceArgs(
-                all_regions=True, role_arn=role.arn
+                all_regions=ALL_REGIONS, role_arn=role.arn
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment, *args.after]),
         )

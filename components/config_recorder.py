@@ -19,6 +19,9 @@ import pulumi_aws as aws
 import policies
 
 CONFIG_ROLE_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
+# Config allows one recorder and one delivery channel per account and region; both are named so.
+RECORDER_NAME = "default"
+RECORD_ALL_SUPPORTED = True
 
 
 def delivery_policy(bucket: str, kms_key_arn: str, s3_key_prefix: str | None) -> dict:
@@ -98,16 +101,16 @@ class ConfigRecorder(pulumi.ComponentResource):
             role_arn = args.role_arn
         recorder = aws.cfg.Recorder(
             f"{name}-recorder",
-            name="default",
+            name=RECORDER_NAME,
             role_arn=role_arn,
             recording_group=aws.cfg.RecorderRecordingGroupArgs(
-                all_supported=True, include_global_resource_types=args.include_global_resource_types
+                all_supported=RECORD_ALL_SUPPORTED, include_global_resource_types=args.include_global_resource_types
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=role_ready),
         )
         channel = aws.cfg.DeliveryChannel(
             f"{name}-delivery-channel",
-            name="default",
+            name=RECORDER_NAME,
             s3_bucket_name=args.bucket_name,
             s3_key_prefix=args.s3_key_prefix,
             s3_kms_key_arn=args.kms_key_arn,

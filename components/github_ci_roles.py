@@ -74,6 +74,24 @@ def trust_policy(provider_arn: str, subjects: list[str], sid: str) -> dict[str, 
     }
 
 
+def github_oidc_provider_arn(account_id: str) -> str:
+    """IAM names an OIDC provider by its host: one per URL and account."""
+    return f"arn:aws:iam::{account_id}:oidc-provider/{GITHUB_OIDC_HOST}"
+
+
+def preview_trust_policy(provider_arn: str, repository: str, verify_branch: str | None = None) -> dict[str, Any]:
+    """The read-only (preview) role: pull requests of ``repository``, and workflows on ``verify_branch``."""
+    return trust_policy(provider_arn, read_only_subjects(repository, verify_branch), "GitHubReadOnly")
+
+
+def deploy_trust_policy(
+    provider_arn: str, repository: str, environment: str | None, branch: str | None
+) -> dict[str, Any]:
+    """The deploy role: jobs of ``repository`` in the deploy environment and/or on the deploy branch (the
+    settings require at least one)."""
+    return trust_policy(provider_arn, deploy_subjects(repository, environment, branch), "GitHubDeploys")
+
+
 def preview_state_policy(bucket_arn: str, key_arn: str) -> dict[str, Any]:
     """What ``pulumi preview`` needs beyond ReadOnlyAccess: list and read the state (a preview takes no lock and
     saves nothing: reference/aws-facts.md, item 27), and kms:Decrypt, which reads the SSE-KMS state objects and
@@ -144,9 +162,7 @@ class GithubCiRoles(pulumi.ComponentResource):
             name=args.preview_role_name,
             description=f"pulumi preview and docustack verify (read-only) for {args.repository}",
             assume_role_policy=provider.arn.apply(
-                lambda arn: minify(
-                    trust_policy(arn, read_only_subjects(args.repository, args.verify_branch), "GitHubReadOnly")
-                )
+                lambda arn: minify(preview_trust_policy(arn, args.repository, args.verify_branch))
             ),
             max_session_duration=3600,
             opts=child,
@@ -175,7 +191,11 @@ class GithubCiRoles(pulumi.ComponentResource):
             f"{name}-deploy",
             name=args.deploy_role_name,
             description=f"pulumi up from {args.repository} ({', '.join(deploy)})",
-            assume_role_policy=provider.arn.apply(lambda arn: minify(trust_policy(arn, deploy, "GitHubDeploys"))),
+            assume_role_policy=provider.arn.apply(
+                lambda arn: minify(
+                    deploy_trust_policy(arn, args.repository, args.deploy_environment, args.deploy_branch)
+                )
+            ),
             max_session_duration=3600,
             opts=child,
         )

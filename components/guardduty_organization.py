@@ -13,6 +13,8 @@ import pulumi_aws as aws
 from components.organization_admin import OrganizationAdminArgs
 
 GuardDutyOrganizationArgs = OrganizationAdminArgs
+# Every member, existing and new, gets GuardDuty (DescribeOrganizationConfiguration's AutoEnableOrganizationMembers).
+AUTO_ENABLE_ORGANIZATION_MEMBERS = "ALL"
 
 
 class GuardDutyOrganization(pulumi.ComponentResource):
@@ -49,7 +51,7 @@ class GuardDutyOrganization(pulumi.ComponentResource):
         aws.guardduty.OrganizationConfiguration(
             f"{name}-organization-configuration",
             detector_id=detector.id,
-            auto_enable_organization_members="ALL",
+            auto_enable_organization_members=AUTO_ENABLE_ORGANIZATION_MEMBERS,
             opts=pulumi.ResourceOptions(parent=self, provider=args.admin_provider, depends_on=[admin]),
         )
         self.detector_id = detector.id

@@ -24,6 +24,13 @@ import pulumi
 import pulumi_aws as aws
 
 import policies
+from docustack.state_backend_spec import (
+    BUCKET_KEY_ENABLED,
+    OBJECT_OWNERSHIP,
+    PUBLIC_ACCESS_BLOCK,
+    SSE_ALGORITHM,
+    VERSIONING_STATUS,
+)
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 CONFIG = "config.amazonaws.com"
@@ -55,6 +62,11 @@ class LogArchiveArgs:
 
 # --------------------------------------------------------------------------------------------------------
 # Policy documents: plain data, built from plain strings so the tests read exactly what AWS receives.
+
+
+def key_alias(name: str) -> str:
+    """The alias of the Log Archive key of the component named ``name``: how the key is found again."""
+    return f"alias/{name}"
 
 
 def bucket_arn(bucket: str) -> str:
@@ -304,7 +316,7 @@ class LogArchive(pulumi.ComponentResource):
             deletion_window_in_days=30,
             opts=pulumi.ResourceOptions(parent=self, protect=True),
         )
-        aws.kms.Alias(f"{name}-key-alias", name=f"alias/{name}", target_key_id=key.key_id, opts=child)
+        aws.kms.Alias(f"{name}-key-alias", name=key_alias(name), target_key_id=key.key_id, opts=child)
         self.key_policy = aws.kms.KeyPolicy(
             f"{name}-key-policy",
             key_id=key.key_id,
@@ -377,7 +389,10 @@ class LogArchive(pulumi.ComponentResource):
     def _bucket(
         self, name: str, bucket_name: pulumi.Input[str], key: aws.kms.Key, args: LogArchiveArgs, *, locked: bool
     ) -> aws.s3.Bucket:
-        """A protected, private, versioned, KMS-encrypted bucket with a lifecycle that respects the retention."""
+        """A protected, private, versioned, KMS-encrypted bucket with a lifecycle that respects the retention.
+
+        Versioning, ownership, Block Public Access and encryption are the state buckets' settings
+        (docustack.state_backend_spec): every private bucket this program makes has them."""
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(
             name,
@@ -389,22 +404,22 @@ class LogArchive(pulumi.ComponentResource):
         aws.s3.BucketVersioning(
             f"{name}-versioning",
             bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status=VERSIONING_STATUS),
             opts=child,
         )
         aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
             bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership=OBJECT_OWNERSHIP),
             opts=child,
         )
         aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access-block",
             bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
+            block_public_acls=PUBLIC_ACCESS_BLOCK["BlockPublicAcls"],
+            block_public_policy=PUBLIC_ACCESS_BLOCK["BlockPublicPolicy"],
+            ignore_public_acls=PUBLIC_ACCESS_BLOCK["IgnorePublicAcls"],
+            restrict_public_buckets=PUBLIC_ACCESS_BLOCK["RestrictPublicBuckets"],
             opts=child,
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
@@ -413,9 +428,9 @@ class LogArchive(pulumi.ComponentResource):
             rules=[
                 aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
                     apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=key.arn
+                        sse_algorithm=SSE_ALGORITHM, kms_master_key_id=key.arn
                     ),
-                    bucket_key_enabled=True,
+                    bucket_key_enabled=BUCKET_KEY_ENABLED,
                 )
             ],
             opts=child,

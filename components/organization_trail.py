@@ -16,6 +16,16 @@ import pulumi_aws as aws
 
 import policies
 
+# The declared trail in the shape of CloudTrail's DescribeTrails answer (docustack verify compares with it).
+# The provider defaults the first three to False; a single-region trail misses other regions' activity.
+TRAIL_SETTINGS = {
+    "IsOrganizationTrail": True,
+    "IsMultiRegionTrail": True,
+    "LogFileValidationEnabled": True,
+    "IncludeGlobalServiceEvents": True,
+}
+LOGGING_ENABLED = True
+
 
 @dataclass(frozen=True)
 class OrganizationTrailArgs:
@@ -46,12 +56,11 @@ class OrganizationTrail(pulumi.ComponentResource):
             name=args.trail_name,
             s3_bucket_name=args.bucket_name,
             kms_key_id=args.kms_key_arn,
-            is_organization_trail=True,
-            # Both default to False in the provider; a single-region trail misses other regions' activity.
-            is_multi_region_trail=True,
-            enable_log_file_validation=True,
-            include_global_service_events=True,
-            enable_logging=True,
+            is_organization_trail=TRAIL_SETTINGS["IsOrganizationTrail"],
+            is_multi_region_trail=TRAIL_SETTINGS["IsMultiRegionTrail"],
+            enable_log_file_validation=TRAIL_SETTINGS["LogFileValidationEnabled"],
+            include_global_service_events=TRAIL_SETTINGS["IncludeGlobalServiceEvents"],
+            enable_logging=LOGGING_ENABLED,
             **cloud_watch,
             opts=pulumi.ResourceOptions(parent=self, protect=True, depends_on=after),
         )

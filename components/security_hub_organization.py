@@ -14,6 +14,9 @@ import pulumi_aws as aws
 from components.organization_admin import OrganizationAdminArgs
 
 SecurityHubOrganizationArgs = OrganizationAdminArgs
+# LOCAL configuration: new members are enabled with the default standards (CENTRAL would need AutoEnable False).
+AUTO_ENABLE = True
+AUTO_ENABLE_STANDARDS = "DEFAULT"
 
 
 class SecurityHubOrganization(pulumi.ComponentResource):
@@ -36,11 +39,10 @@ class SecurityHubOrganization(pulumi.ComponentResource):
                 parent=self, provider=args.management_provider, depends_on=[account, *args.after]
             ),
         )
-        # LOCAL configuration: auto_enable with the default standards (CENTRAL would need auto_enable=False).
         aws.securityhub.OrganizationConfiguration(
             f"{name}-organization-configuration",
-            auto_enable=True,
-            auto_enable_standards="DEFAULT",
+            auto_enable=AUTO_ENABLE,
+            auto_enable_standards=AUTO_ENABLE_STANDARDS,
             opts=pulumi.ResourceOptions(parent=self, provider=args.admin_provider, depends_on=[admin]),
         )
         self.register_outputs({})

@@ -30,6 +30,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from docustack import state_backend_spec as spec_module
+from docustack.bucket_state import BucketState, error_code, read_bucket
 from docustack.settings import CONFIG_KEY, StackSettings, is_placeholder
 from docustack.state_backend_spec import StateBackendSpec
 from policies import minify
@@ -168,7 +169,7 @@ class Bootstrapper:
         try:
             return self.kms.describe_key(KeyId=key_id)["KeyMetadata"]
         except ClientError as error:
-            if _code(error) == "NotFoundException":
+            if error_code(error) == "NotFoundException":
                 return None
             raise
 
@@ -209,13 +210,13 @@ class Bootstrapper:
                 review.conflicts.append(_taken_message(name))
                 return
             review.changes.append(Change(f"create the bucket {name} in {spec.region}", self._create_bucket))
-            review.changes += self._bucket_setting_changes(_BucketState())
+            review.changes += self._bucket_setting_changes(BucketState())
             return
         location = self.s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1"
         if location != spec.region:
             review.conflicts.append(f"bucket {name} is in {location}, not in the stack's region {spec.region}")
             return
-        state = self._read_bucket(name)
+        state = read_bucket(self.s3, name)
         review.conflicts += self._bucket_conflicts(state)
         review.changes += self._bucket_setting_changes(state)
 
@@ -223,40 +224,11 @@ class Bootstrapper:
         try:
             self.s3.head_bucket(Bucket=self.spec.bucket_name)
         except ClientError as error:
-            if _code(error) in ("404", "NoSuchBucket", "NotFound"):
+            if error_code(error) in ("404", "NoSuchBucket", "NotFound"):
                 return False
         return True  # it answered (or refused us): someone else's
 
-    def _read_bucket(self, name: str) -> _BucketState:
-        s3 = self.s3
-
-        def read(call: Callable[[], Any], missing: str) -> Any:
-            try:
-                return call()
-            except ClientError as error:
-                if _code(error) == missing:
-                    return None
-                raise
-
-        encryption = read(
-            lambda: s3.get_bucket_encryption(Bucket=name), "ServerSideEncryptionConfigurationNotFoundError"
-        )
-        public_access = read(lambda: s3.get_public_access_block(Bucket=name), "NoSuchPublicAccessBlockConfiguration")
-        ownership = read(lambda: s3.get_bucket_ownership_controls(Bucket=name), "OwnershipControlsNotFoundError")
-        policy = read(lambda: s3.get_bucket_policy(Bucket=name), "NoSuchBucketPolicy")
-        lifecycle = read(lambda: s3.get_bucket_lifecycle_configuration(Bucket=name), "NoSuchLifecycleConfiguration")
-        tagging = read(lambda: s3.get_bucket_tagging(Bucket=name), "NoSuchTagSet")
-        return _BucketState(
-            versioning=s3.get_bucket_versioning(Bucket=name).get("Status"),
-            encryption_rules=encryption["ServerSideEncryptionConfiguration"]["Rules"] if encryption else None,
-            public_access_block=public_access["PublicAccessBlockConfiguration"] if public_access else None,
-            ownership_rules=ownership["OwnershipControls"]["Rules"] if ownership else None,
-            policy=json.loads(policy["Policy"]) if policy else None,
-            lifecycle_rules=lifecycle["Rules"] if lifecycle else None,
-            tags={t["Key"]: t["Value"] for t in tagging["TagSet"]} if tagging else {},
-        )
-
-    def _bucket_conflicts(self, state: _BucketState) -> list[str]:
+    def _bucket_conflicts(self, state: BucketState) -> list[str]:
         spec = self.spec
         conflicts = []
         for rule in state.encryption_rules or []:
@@ -276,7 +248,9 @@ class Bootstrapper:
                 f"bucket {spec.bucket_name}: its bucket policy differs from the declared TLS-only policy "
                 f"({minify(spec.bucket_policy())}); bootstrap does not replace bucket policies"
             )
-        if state.lifecycle_rules is not None and _whole_bucket(state.lifecycle_rules) != [spec.lifecycle_rule()]:
+        if state.lifecycle_rules is not None and spec_module.whole_bucket_rules(state.lifecycle_rules) != [
+            spec.lifecycle_rule()
+        ]:
             conflicts.append(
                 f"bucket {spec.bucket_name}: its lifecycle rules differ from the declared one "
                 f"({json.dumps(spec.lifecycle_rule())}); bootstrap does not replace lifecycle rules"
@@ -288,7 +262,7 @@ class Bootstrapper:
             return False
         return key in (self.key.key_id, self.key.arn, self.spec.key_alias) or key.endswith(f":{self.spec.key_alias}")
 
-    def _bucket_setting_changes(self, state: _BucketState) -> list[Change]:
+    def _bucket_setting_changes(self, state: BucketState) -> list[Change]:
         """The settings to make or strengthen; conflicts are reported by :meth:`_bucket_conflicts`."""
         spec = self.spec
         changes = []
@@ -359,9 +333,9 @@ class Bootstrapper:
         try:
             self.s3.create_bucket(**arguments)
         except ClientError as error:
-            if _code(error) == "BucketAlreadyExists":
+            if error_code(error) == "BucketAlreadyExists":
                 raise BootstrapError(_taken_message(spec.bucket_name)) from None
-            if _code(error) != "BucketAlreadyOwnedByYou":
+            if error_code(error) != "BucketAlreadyOwnedByYou":
                 raise
 
     def _put_ownership(self) -> None:
@@ -403,24 +377,6 @@ class Bootstrapper:
         )
 
 
-@dataclass
-class _BucketState:
-    """A bucket's settings as read; ``None`` where the bucket has none (or does not exist yet)."""
-
-    versioning: str | None = None
-    encryption_rules: list[dict[str, Any]] | None = None
-    public_access_block: dict[str, bool] | None = None
-    ownership_rules: list[dict[str, str]] | None = None
-    policy: dict[str, Any] | None = None
-    lifecycle_rules: list[dict[str, Any]] | None = None
-    tags: dict[str, str] = field(default_factory=dict)
-
-
-def _whole_bucket(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """An empty filter and an empty prefix both mean every object; S3 may hand back either."""
-    return [{**rule, "Filter": {"Prefix": ""}} if rule.get("Filter") == {} else rule for rule in rules]
-
-
 def _key_problems(metadata: dict[str, Any]) -> list[str]:
     problems = []
     if metadata.get("KeyManager") != "CUSTOMER":
@@ -445,10 +401,6 @@ def _taken_message(bucket: str) -> str:
 
 def _tag_text(tags: dict[str, str]) -> str:
     return ", ".join(f"{k}={v}" for k, v in tags.items())
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def bootstrap(settings: StackSettings, stack: str, session: boto3.Session, echo: Echo = print) -> BootstrapResult:
@@ -489,7 +441,7 @@ def bootstrap(settings: StackSettings, stack: str, session: boto3.Session, echo:
 
 def _failure_message(change: Change, error: Exception, done: list[str]) -> str:
     message = f"failed to {change.description}: {error}"
-    if isinstance(error, ClientError) and _code(error) in ("AccessDenied", "AccessDeniedException"):
+    if isinstance(error, ClientError) and error_code(error) in ("AccessDenied", "AccessDeniedException"):
         message += (
             "\n  In a Workloads account the Deny Public S3 SCP lets only the exempt roles change Block Public "
             "Access: run bootstrap as OrganizationAccountAccessRole (or the break-glass role)."

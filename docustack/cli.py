@@ -97,9 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--output", type=Path, metavar="FILE", help="write the report here instead of stdout")
     check.add_argument(
         "--member-role",
-        default=verify.DEFAULT_MEMBER_ROLE,
         metavar="NAME",
-        help="role assumed (with a ReadOnlyAccess session policy) to read member accounts",
+        help="role assumed (with a ReadOnlyAccess session policy) to read member accounts "
+        "(default: <prefix>-readonly, which the management stack makes in them)",
     )
     check.set_defaults(handler=_verify)
     return parser

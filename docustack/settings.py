@@ -335,6 +335,10 @@ class StackSettings(_Model):
         name = self.organization.audit_services.trail_name
         return f"arn:aws:cloudtrail:{self.account.region}:{self.account.id}:trail/{name}"
 
+    def config_aggregator_name(self) -> str:
+        """The organization's Config aggregator in the Audit account."""
+        return f"{self.prefix}-organization"
+
     def exempt_role_arns(self) -> list[str]:
         roles = self.organization.guardrail_exempt_roles if self.organization else []
         return [f"arn:aws:iam::*:role/{role}" for role in roles]

@@ -48,9 +48,13 @@ from components import (
     ServiceControlPolicyArgs,
     StateBackendArgs,
 )
-from components.github_ci_roles import GITHUB_OIDC_HOST
+from components.config_aggregator import DELEGATED_SERVICES
+from components.github_ci_roles import github_oidc_provider_arn
 from docustack.settings import CONFIG_KEY, ROOT_TARGET, SettingsError, StackSettings, iter_ous, parse_settings
 from docustack.state_backend_spec import StateBackendSpec, provider_default_tags
+
+# The Log Archive component's name, which also names its key's alias (components.log_archive.key_alias).
+LOG_ARCHIVE = "log-archive"
 
 
 def load_settings() -> StackSettings:
@@ -173,9 +177,7 @@ def compose_account_baseline(settings: StackSettings, provider: aws.Provider) ->
                 member_read_only_role_arns=(
                     f"arn:aws:iam::*:role/{settings.member_read_only_role_name}" if settings.is_management else None
                 ),
-                adopt_oidc_provider_arn=(
-                    f"arn:aws:iam::{account.id}:oidc-provider/{GITHUB_OIDC_HOST}" if ci.adopt_oidc_provider else None
-                ),
+                adopt_oidc_provider_arn=(github_oidc_provider_arn(account.id) if ci.adopt_oidc_provider else None),
             ),
         ),
         opts=pulumi.ResourceOptions(provider=provider),
@@ -306,7 +308,7 @@ def compose_audit_services(
 
     archive_settings = audit.log_archive
     archive = LogArchive(
-        "log-archive",
+        LOG_ARCHIVE,
         LogArchiveArgs(
             bucket_name=log_archive_account.account_id.apply(settings.log_archive_bucket_name),
             config_bucket_name=log_archive_account.account_id.apply(
@@ -363,14 +365,14 @@ def compose_audit_services(
         f"{audit.audit_account}-delegated-admin",
         DelegatedAdministratorsArgs(
             account_id=audit_account.account_id,
-            service_principals=("config.amazonaws.com", "config-multiaccountsetup.amazonaws.com"),
+            service_principals=DELEGATED_SERVICES,
             after=enabled_access,
         ),
         opts=pulumi.ResourceOptions(provider=provider),
     )
     aggregator = ConfigAggregator(
         "config-aggregator",
-        ConfigAggregatorArgs(aggregator_name=f"{settings.prefix}-organization", after=tuple(delegations.registrations)),
+        ConfigAggregatorArgs(aggregator_name=settings.config_aggregator_name(), after=tuple(delegations.registrations)),
         opts=pulumi.ResourceOptions(provider=audit_providers[home]),
     )
     for region in settings.allowed_regions:

@@ -44,6 +44,12 @@ def provider_default_tags(prefix: str, stack: str) -> dict[str, str]:
     return {"ManagedBy": "pulumi", "Project": prefix, "Stack": stack}
 
 
+def whole_bucket_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Lifecycle rules as read back: an empty filter and an empty prefix both mean every object, and S3 may hand
+    back either."""
+    return [{**rule, "Filter": {"Prefix": ""}} if rule.get("Filter") == {} else rule for rule in rules]
+
+
 @dataclass(frozen=True)
 class StateBackendSpec:
     """One account's state bucket and key, as both the component and bootstrap must make them."""

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import botocore.loaders
+import botocore.session
 import moto_foundation
 import pytest
 from moto import mock_aws
@@ -49,6 +51,22 @@ def management_settings(management_raw: dict[str, Any]) -> StackSettings:
     return parse_settings(management_raw, source="test")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_botocore_loader() -> Iterator[None]:
+    """One botocore data loader for every session of the run. Each boto3 session otherwise parses the service
+    models again for its first client of a service; the moto tests make a fresh session per account and per
+    credentials, and hundreds of clients. The models are read-only data, so sharing them changes nothing else."""
+    loader = botocore.loaders.create_loader()
+    original = botocore.session.Session._register_data_loader
+
+    def register(self: botocore.session.Session) -> None:
+        self._components.lazy_register_component("data_loader", lambda: loader)
+
+    botocore.session.Session._register_data_loader = register  # type: ignore[method-assign]
+    yield
+    botocore.session.Session._register_data_loader = original  # type: ignore[method-assign]
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto for every AWS call, with no real credentials or profile in reach."""
@@ -71,7 +89,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def live_foundation(aws: None, monkeypatch: pytest.MonkeyPatch) -> moto_foundation.LiveFoundation:
     """A compliant organization in moto built from Pulumi.management.yaml, and the operator signed in to it."""
     moto_foundation.sign_in(monkeypatch, moto_foundation.MANAGEMENT_ACCOUNT_ID)
-    return moto_foundation.build_foundation(PROJECT_DIR)
+    return moto_foundation.build_foundation(PROJECT_DIR, monkeypatch)
 
 
 # What an operator fills the placeholders of the stack files with, by field name (see README).

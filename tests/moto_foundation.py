@@ -3,7 +3,17 @@
 :func:`build_foundation` reads ``Pulumi.management.yaml`` through ``project.load_stack_settings``, creates
 the organization, OUs, accounts and SCPs it declares (SCPs rendered with ``policies.render_file``, as the
 program does) and fills the placeholders with what moto assigned. Declared account IDs, dev's real one
-included, become moto's: moto cannot create an account with a chosen ID.
+included, become moto's: moto cannot create an account with a chosen ID. It then lays down the audit services
+(:func:`build_audit_services`) and the management account's own baseline (:func:`build_account_baseline`) with
+the same builders and constants the components declare them from. :func:`build_account_stack` does the
+baseline and Config recording of an account stack (dev) in its own account.
+
+moto gaps, filled here so that the compliant foundation is compliant (each tampering test that needs one says so):
+- moto refuses ``config.amazonaws.com`` as a delegated-administrator principal (AWS accepts it): it is added to
+  moto's list of supported principals;
+- moto has no GuardDuty ``DescribeOrganizationConfiguration`` (nor an update): the answer is what the program
+  declares (``AUTO_ENABLE_ORGANIZATION_MEMBERS``), edited by the tests that tamper with it;
+- moto has no Security Hub ``ListOrganizationAdminAccounts``: the answer is the designation the foundation made.
 
 The operator signs in as an IAM user of the management account (348665872333), not through
 ``MOTO_ACCOUNT_ID``: that variable pins every request to one account, assumed-role sessions in member
@@ -25,8 +35,26 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 import policies
+from components.config_aggregator import ALL_REGIONS, DELEGATED_SERVICES
+from components.config_recorder import RECORD_ALL_SUPPORTED, RECORDER_NAME
+from components.github_ci_roles import GITHUB_OIDC_URL, STS_AUDIENCE, deploy_trust_policy, preview_trust_policy
+from components.guardduty_organization import AUTO_ENABLE_ORGANIZATION_MEMBERS
+from components.log_archive import config_bucket_policy, key_alias, log_bucket_policy, log_key_policy
+from components.organization_trail import TRAIL_SETTINGS
+from components.security_hub_organization import AUTO_ENABLE, AUTO_ENABLE_STANDARDS
 from docustack import project
+from docustack.bootstrap import bootstrap
 from docustack.settings import CONFIG_KEY, ROOT_TARGET, StackSettings, iter_ous, parse_settings
+from docustack.stacks import LOG_ARCHIVE
+from docustack.state_backend_spec import (
+    BUCKET_KEY_ENABLED,
+    OBJECT_OWNERSHIP,
+    PUBLIC_ACCESS_BLOCK,
+    SSE_ALGORITHM,
+    VERSIONING_STATUS,
+)
+from docustack.verify import Report, run
+from docustack.verify.framework import Finding
 
 MANAGEMENT_ACCOUNT_ID = "348665872333"
 REGION = "us-east-1"
@@ -52,6 +80,11 @@ class LiveFoundation:
     ou_ids: dict[str, str]
     account_ids: dict[str, str]
     policy_ids: dict[str, str]
+    log_key_arn: str = ""
+
+    def member(self, name: str) -> boto3.Session:
+        """An unguarded session in a member account, for building and tampering."""
+        return member_session(self.account_ids[name])
 
     def target_id(self, label: str) -> str:
         if label == ROOT_TARGET:
@@ -64,7 +97,7 @@ def _filled(value: str, replacement: str) -> str:
     return replacement if value.startswith("<") else value
 
 
-def build_foundation(project_dir: Path) -> LiveFoundation:
+def build_foundation(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> LiveFoundation:
     declared = project.load_stack_settings(project_dir, "management")
     organization = declared.organization
     assert organization is not None
@@ -98,11 +131,8 @@ def build_foundation(project_dir: Path) -> LiveFoundation:
         if "id" in entry:  # accounts the settings adopt by ID; the others are found by email, as in a first `up`
             entry["id"] = account_ids[name]
     # What the management stack's first `up` and bootstrap would make known.
-    raw["stateBackend"]["keyId"] = _filled(
-        raw["stateBackend"].get("keyId", "<>"), "1234abcd-12ab-34cd-56ef-1234567890ab"
-    )
     raw["ci"]["repository"] = _filled(raw["ci"]["repository"], "docustack/aws-foundation")
-    settings = parse_settings(raw, source="moto")
+    settings = build_account_baseline(raw, "management")
     assert not settings.placeholders(), settings.placeholders()
 
     foundation = LiveFoundation(settings, raw, client, root_id, ou_ids, account_ids, {})
@@ -118,7 +148,243 @@ def build_foundation(project_dir: Path) -> LiveFoundation:
         foundation.policy_ids[scp.name] = policy_id
         for target in scp.targets:
             client.attach_policy(PolicyId=policy_id, TargetId=foundation.target_id(target))
+    build_audit_services(foundation, organization_id, monkeypatch)
     return foundation
+
+
+def session() -> boto3.Session:
+    # A fresh session each time: boto3's default one keeps the credentials it first saw.
+    return boto3.Session(region_name=REGION)
+
+
+def member_session(account_id: str) -> boto3.Session:
+    credentials = (
+        session()
+        .client("sts")
+        .assume_role(
+            RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="moto-foundation"
+        )["Credentials"]
+    )
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=REGION,
+    )
+
+
+def build_account_baseline(raw: dict[str, Any], stack: str) -> StackSettings:
+    """The stack's own account as its first deployment leaves it: the state backend made by ``docustack
+    bootstrap`` (whose key ID then fills ``stateBackend.keyId``), account-level Block Public Access, GitHub's
+    OIDC provider and the CI roles with the trust policies the component declares. Returns the settings."""
+    raw["stateBackend"]["keyId"] = "<state-key-id>"
+    settings = parse_settings(raw, source="moto")
+    raw["stateBackend"]["keyId"] = bootstrap(settings, stack, session(), echo=lambda _: None).key_id
+    settings = parse_settings(raw, source="moto")
+    session().client("s3control").put_public_access_block(
+        AccountId=settings.account.id, PublicAccessBlockConfiguration=dict(PUBLIC_ACCESS_BLOCK)
+    )
+    iam = session().client("iam")
+    provider_arn = iam.create_open_id_connect_provider(
+        Url=GITHUB_OIDC_URL, ClientIDList=[STS_AUDIENCE], ThumbprintList=["0" * 40]
+    )["OpenIDConnectProviderArn"]
+    ci = settings.ci
+    trust = {
+        settings.preview_role_name: preview_trust_policy(provider_arn, ci.repository, ci.verify_branch),
+        settings.deploy_role_name: deploy_trust_policy(
+            provider_arn, ci.repository, ci.deploy_environment, ci.deploy_branch
+        ),
+    }
+    for role_name, document in trust.items():
+        iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=policies.minify(document))
+    return settings
+
+
+def record_config(config: Any, account_id: str, bucket: str, key_arn: str) -> None:
+    """A Config recorder and delivery channel as components/config_recorder.py declares them (home region)."""
+    config.put_configuration_recorder(
+        ConfigurationRecorder={
+            "name": RECORDER_NAME,
+            "roleARN": f"arn:aws:iam::{account_id}:role/config-recorder",
+            "recordingGroup": {"allSupported": RECORD_ALL_SUPPORTED, "includeGlobalResourceTypes": True},
+        }
+    )
+    config.put_delivery_channel(DeliveryChannel={"name": RECORDER_NAME, "s3BucketName": bucket, "s3KmsKeyArn": key_arn})
+    config.start_configuration_recorder(ConfigurationRecorderName=RECORDER_NAME)
+
+
+def _private_bucket(s3: Any, name: str, key_arn: str, *, locked: bool) -> None:
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=locked)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": VERSIONING_STATUS})
+    s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": OBJECT_OWNERSHIP}]})
+    s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=dict(PUBLIC_ACCESS_BLOCK))
+    rule = {
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": SSE_ALGORITHM, "KMSMasterKeyID": key_arn},
+        "BucketKeyEnabled": BUCKET_KEY_ENABLED,
+    }
+    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [rule]})
+
+
+def build_audit_services(foundation: LiveFoundation, organization_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Log Archive, the organization trail, Config, GuardDuty and Security Hub, as the management stack's
+    ``compose_audit_services`` declares them."""
+    settings = foundation.settings
+    organization = settings.organization
+    assert organization is not None and organization.audit_services is not None
+    audit_settings = organization.audit_services
+    archive_settings = audit_settings.log_archive
+    log_archive_id = foundation.account_ids[organization.log_archive_account]
+    audit_id = foundation.account_ids[audit_settings.audit_account]
+    log_archive, audit, management = (
+        foundation.member(organization.log_archive_account),
+        foundation.member(audit_settings.audit_account),
+        session(),
+    )
+    exempt = settings.exempt_role_arns()
+    readers = archive_settings.log_reader_role_arns
+
+    kms = log_archive.client("kms")
+    key = kms.create_key(Description="Log Archive")["KeyMetadata"]
+    kms.create_alias(AliasName=key_alias(LOG_ARCHIVE), TargetKeyId=key["KeyId"])
+    kms.put_key_policy(
+        KeyId=key["KeyId"],
+        PolicyName="default",
+        Policy=policies.minify(
+            log_key_policy(
+                account_id=log_archive_id,
+                management_account_id=settings.account.id,
+                organization_id=organization_id,
+                trail_arn=settings.trail_arn(),
+                reader_role_arns=readers,
+            )
+        ),
+    )
+    foundation.log_key_arn = key["Arn"]
+    s3 = log_archive.client("s3")
+    log_bucket = settings.log_archive_bucket_name(log_archive_id)
+    config_bucket = settings.log_archive_bucket_name(log_archive_id, "config")
+    _private_bucket(s3, log_bucket, key["Arn"], locked=True)
+    s3.put_object_lock_configuration(
+        Bucket=log_bucket,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {
+                "DefaultRetention": {"Mode": archive_settings.object_lock_mode, "Days": archive_settings.retention_days}
+            },
+        },
+    )
+    s3.put_bucket_policy(
+        Bucket=log_bucket,
+        Policy=policies.minify(
+            log_bucket_policy(
+                log_bucket,
+                management_account_id=settings.account.id,
+                organization_id=organization_id,
+                trail_arn=settings.trail_arn(),
+                exempt_role_arns=exempt,
+                reader_role_arns=readers,
+            )
+        ),
+    )
+    _private_bucket(s3, config_bucket, key["Arn"], locked=False)
+    s3.put_bucket_policy(
+        Bucket=config_bucket,
+        Policy=policies.minify(
+            config_bucket_policy(
+                config_bucket, organization_id=organization_id, exempt_role_arns=exempt, reader_role_arns=readers
+            )
+        ),
+    )
+
+    cloudtrail = management.client("cloudtrail")
+    cloudtrail.create_trail(
+        Name=audit_settings.trail_name,
+        S3BucketName=log_bucket,
+        KmsKeyId=key["Arn"],
+        IsOrganizationTrail=TRAIL_SETTINGS["IsOrganizationTrail"],
+        IsMultiRegionTrail=TRAIL_SETTINGS["IsMultiRegionTrail"],
+        EnableLogFileValidation=TRAIL_SETTINGS["LogFileValidationEnabled"],
+        IncludeGlobalServiceEvents=TRAIL_SETTINGS["IncludeGlobalServiceEvents"],
+    )
+    cloudtrail.start_logging(Name=audit_settings.trail_name)
+
+    for account_id, account_session in (
+        (settings.account.id, management),
+        (log_archive_id, log_archive),
+        (audit_id, audit),
+    ):
+        record_config(account_session.client("config"), account_id, config_bucket, key["Arn"])
+
+    # moto gap: AWS accepts config.amazonaws.com as a delegated-administrator principal, moto does not.
+    from moto.organizations.models import FakeDelegatedAdministrator
+
+    supported = [*FakeDelegatedAdministrator.SUPPORTED_SERVICES, *DELEGATED_SERVICES]
+    monkeypatch.setattr(FakeDelegatedAdministrator, "SUPPORTED_SERVICES", supported)
+    for principal in DELEGATED_SERVICES:
+        foundation.organizations.register_delegated_administrator(AccountId=audit_id, ServicePrincipal=principal)
+    audit.client("config").put_configuration_aggregator(
+        ConfigurationAggregatorName=settings.config_aggregator_name(),
+        OrganizationAggregationSource={
+            "RoleArn": f"arn:aws:iam::{audit_id}:role/config-aggregator",
+            "AllAwsRegions": ALL_REGIONS,
+        },
+    )
+
+    management.client("guardduty").create_detector(Enable=True)
+    audit.client("guardduty").create_detector(Enable=True)
+    management.client("guardduty").enable_organization_admin_account(AdminAccountId=audit_id)
+    # moto gap: no GuardDuty DescribeOrganizationConfiguration; answer what the program declares.
+    stub_answer(
+        monkeypatch,
+        "guardduty",
+        "DescribeOrganizationConfiguration",
+        lambda: {
+            "AutoEnable": True,
+            "MemberAccountLimitReached": False,
+            "AutoEnableOrganizationMembers": AUTO_ENABLE_ORGANIZATION_MEMBERS,
+        },
+    )
+
+    audit.client("securityhub").enable_security_hub(EnableDefaultStandards=True)
+    management.client("securityhub").enable_organization_admin_account(AdminAccountId=audit_id)
+    audit.client("securityhub").update_organization_configuration(
+        AutoEnable=AUTO_ENABLE, AutoEnableStandards=AUTO_ENABLE_STANDARDS
+    )
+    # moto gap: no Security Hub ListOrganizationAdminAccounts; answer the designation made just above.
+    stub_answer(
+        monkeypatch,
+        "securityhub",
+        "ListOrganizationAdminAccounts",
+        lambda: {"AdminAccounts": [{"AccountId": audit_id, "Status": "ENABLED"}]},
+    )
+
+
+@dataclass
+class LiveAccount:
+    settings: StackSettings  # the account stack's settings, stateBackend.keyId filled by bootstrap
+    raw: dict[str, Any]
+
+
+def build_account_stack(raw: dict[str, Any], stack: str) -> LiveAccount:
+    """An account stack's own account, compliant: its baseline and Config recording into the Log Archive."""
+    settings = build_account_baseline(raw, stack)
+    recording = settings.config_recording
+    assert recording is not None
+    bucket = settings.log_archive_bucket_name(recording.log_archive_account_id, "config")
+    record_config(session().client("config"), settings.account.id, bucket, recording.log_archive_key_arn)
+    return LiveAccount(settings, raw)
+
+
+def run_verify(live: LiveFoundation | LiveAccount, project_dir: Path, stack: str = "management") -> Report:
+    return run(live.settings, stack, session(), project_dir=project_dir)
+
+
+def with_status(report: Report, status: str) -> set[tuple[str, str]]:
+    return {(f.check_id, f.resource) for f in report.findings if f.status == status}
+
+
+def finding(report: Report, check_id: str, resource: str) -> Finding:
+    return next(f for f in report.findings if f.check_id == check_id and f.resource == resource)
 
 
 def write_project(source_dir: Path, into: Path, stack: str, raw_settings: dict[str, Any]) -> None:
@@ -129,28 +395,37 @@ def write_project(source_dir: Path, into: Path, stack: str, raw_settings: dict[s
     (into / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
 
 
-def _patch_api(monkeypatch: pytest.MonkeyPatch, operation: str, replace: Callable[[Any, str, dict], Any]) -> None:
+def _patch_api(
+    monkeypatch: pytest.MonkeyPatch,
+    operation: str,
+    replace: Callable[[Any, str, dict], Any],
+    service: str | None = None,
+) -> None:
     original = BaseClient._make_api_call
 
     def patched(self: BaseClient, operation_name: str, params: dict) -> Any:
-        if operation_name == operation:
+        if operation_name == operation and service in (None, self.meta.service_model.service_name):
             return replace(lambda: original(self, operation_name, params), operation_name, params)
         return original(self, operation_name, params)
 
     monkeypatch.setattr(BaseClient, "_make_api_call", patched)
 
 
-def deny(monkeypatch: pytest.MonkeyPatch, operation: str, code: str = "AccessDeniedException") -> None:
-    """Every later ``operation`` call fails as an IAM denial would."""
+def deny(
+    monkeypatch: pytest.MonkeyPatch, operation: str, code: str = "AccessDeniedException", service: str | None = None
+) -> None:
+    """Every later ``operation`` call (of ``service``, or of any service) fails as an IAM denial would."""
 
     def refuse(_call: Callable[[], Any], operation_name: str, _params: dict) -> Any:
-        message = f"User is not authorized to perform: organizations:{operation_name}"
+        message = f"User is not authorized to perform: {service or 'organizations'}:{operation_name}"
         raise ClientError({"Error": {"Code": code, "Message": message}}, operation_name)
 
-    _patch_api(monkeypatch, operation, refuse)
+    _patch_api(monkeypatch, operation, refuse, service)
 
 
-def edit_answer(monkeypatch: pytest.MonkeyPatch, operation: str, edit: Callable[[dict], None]) -> None:
+def edit_answer(
+    monkeypatch: pytest.MonkeyPatch, operation: str, edit: Callable[[dict], None], service: str | None = None
+) -> None:
     """Later ``operation`` calls answer with ``edit`` applied: for states no moto (or AWS) API can produce."""
 
     def answer(call: Callable[[], Any], _operation_name: str, _params: dict) -> Any:
@@ -158,4 +433,9 @@ def edit_answer(monkeypatch: pytest.MonkeyPatch, operation: str, edit: Callable[
         edit(response)
         return response
 
-    _patch_api(monkeypatch, operation, answer)
+    _patch_api(monkeypatch, operation, answer, service)
+
+
+def stub_answer(monkeypatch: pytest.MonkeyPatch, service: str, operation: str, answer: Callable[[], dict]) -> None:
+    """Later ``service`` ``operation`` calls answer ``answer()`` without reaching moto: for APIs moto lacks."""
+    _patch_api(monkeypatch, operation, lambda _call, _name, _params: answer(), service)

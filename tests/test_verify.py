@@ -11,7 +11,6 @@ moto gaps, and how the tests work around them (each named again where it matters
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +20,17 @@ import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from conftest import filled_in_settings
-from moto_foundation import MANAGEMENT_ACCOUNT_ID, REGION, LiveFoundation, deny, edit_answer, sign_in, write_project
+from moto_foundation import (
+    MANAGEMENT_ACCOUNT_ID,
+    REGION,
+    LiveFoundation,
+    deny,
+    edit_answer,
+    finding,
+    run_verify,
+    with_status,
+    write_project,
+)
 
 from docustack import cli, verify
 from docustack.settings import FULL_AWS_ACCESS
@@ -29,8 +38,7 @@ from docustack.verify import aws as verify_aws
 from docustack.verify import framework, policy_compare
 from docustack.verify.framework import DRIFT, ERROR, LOW, OK, Finding
 
-MANAGEMENT_CHECKS = {
-    "ACCOUNT-IDENTITY",
+ORGANIZATION_CHECKS = {
     "ORG-FEATURES",
     "ORG-MANAGEMENT-ACCOUNT",
     "ORG-ID",
@@ -43,18 +51,22 @@ MANAGEMENT_CHECKS = {
     "ORG-SCP-ATTACHMENTS",
     "ORG-FULLAWSACCESS",
 }
-
-
-def run_verify(foundation: LiveFoundation, project_dir: Path, stack: str = "management") -> verify.Report:
-    return verify.run(foundation.settings, stack, boto3.Session(region_name=REGION), project_dir=project_dir)
-
-
-def with_status(report: verify.Report, status: str) -> set[tuple[str, str]]:
-    return {(f.check_id, f.resource) for f in report.findings if f.status == status}
-
-
-def finding(report: verify.Report, check_id: str, resource: str) -> Finding:
-    return next(f for f in report.findings if f.check_id == check_id and f.resource == resource)
+# The audit services' checks that find the Log Archive or Audit account through ListAccounts.
+AUDIT_CHECKS = {
+    "TRAIL-CONFIGURATION",
+    "LOG-BUCKET",
+    "LOG-BUCKET-POLICY",
+    "CONFIG-DELEGATED-ADMIN",
+    "CONFIG-AGGREGATOR",
+    "CONFIG-RECORDING",
+    "GUARDDUTY-ADMIN",
+    "GUARDDUTY-AUTO-ENABLE",
+    "SECURITYHUB-ADMIN",
+    "SECURITYHUB-AUTO-ENABLE",
+}
+# Every stack's own account (components/account_baseline.py).
+BASELINE_CHECKS = {"STATE-BUCKET", "STATE-KEY", "ACCOUNT-PUBLIC-ACCESS-BLOCK", "CI-OIDC-PROVIDER", "CI-ROLE-TRUST"}
+MANAGEMENT_CHECKS = {"ACCOUNT-IDENTITY", *ORGANIZATION_CHECKS, "TRAIL-LOGGING", *AUDIT_CHECKS, *BASELINE_CHECKS}
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -88,7 +100,8 @@ def test_a_run_only_reads(live_foundation: LiveFoundation, project_dir: Path) ->
     session.events.register("before-call", lambda model, **_: operations.append(model.name))
     verify.run(live_foundation.settings, "management", session, project_dir=project_dir)
     assert operations
-    assert all(name.startswith(("Describe", "Get", "List")) for name in operations), operations
+    # AssumeRole: the read-only sessions in the Log Archive and Audit accounts
+    assert {name for name in operations if not name.startswith(("Describe", "Get", "List"))} == {"AssumeRole"}
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -170,6 +183,10 @@ def _other_management_account(_: LiveFoundation, monkeypatch: pytest.MonkeyPatch
     edit_answer(monkeypatch, "DescribeOrganization", lambda r: r["Organization"].update(MasterAccountId="111122223333"))
 
 
+LOG_BUCKETS_WITHOUT_ACCOUNT = ("docustack-log-archive-<log-archive account not found>",)
+LOG_BUCKETS_WITHOUT_ACCOUNT += ("docustack-log-archive-config-<log-archive account not found>",)
+ACCOUNTS_RECORDING = ("management", "log-archive", "audit")
+
 TAMPERING: dict[str, tuple[Callable[[LiveFoundation, pytest.MonkeyPatch], None], set[tuple[str, str]]]] = {
     "scp detached": (_detach_region_deny, {("ORG-SCP-ATTACHMENTS", "scp:region-deny")}),
     "scp content edited": (_edit_region_deny, {("ORG-SCP-CONTENT", "scp:region-deny")}),
@@ -199,6 +216,13 @@ TAMPERING: dict[str, tuple[Callable[[LiveFoundation, pytest.MonkeyPatch], None],
             ("ORG-ACCOUNT-OU", "account:log-archive"),
             ("ORG-SCP-ATTACHMENTS", "scp:protect-log-archive"),
             ("ORG-FULLAWSACCESS", "account:log-archive"),
+            # every check that needs the Log Archive account says so on its own
+            *{("LOG-BUCKET", f"bucket:{bucket}") for bucket in LOG_BUCKETS_WITHOUT_ACCOUNT},
+            *{("LOG-BUCKET-POLICY", f"bucket:{bucket}/Policy") for bucket in LOG_BUCKETS_WITHOUT_ACCOUNT},
+            ("TRAIL-CONFIGURATION", "trail:organization-trail/S3BucketName"),
+            ("TRAIL-CONFIGURATION", "trail:organization-trail/KmsKeyId"),
+            ("CONFIG-RECORDING", "config:log-archive/us-east-1/Recorder"),
+            *{("CONFIG-RECORDING", f"config:{name}/us-east-1/DeliveryChannel") for name in ACCOUNTS_RECORDING},
         },
     ),
     "account closed": (_close_staging, {("ORG-ACCOUNT", "account:staging")}),
@@ -258,11 +282,9 @@ def test_moved_ou_is_found_elsewhere(live_foundation: LiveFoundation, project_di
         ("ListPoliciesForTarget", {"ORG-FULLAWSACCESS"}),
         ("ListAWSServiceAccessForOrganization", {"ORG-SERVICE-ACCESS"}),
         ("ListParents", {"ORG-ACCOUNT-OU"}),
-        ("DescribeOrganization", {"ORG-FEATURES", "ORG-MANAGEMENT-ACCOUNT", "ORG-ID"}),
-        (
-            "ListAccounts",
-            {"ORG-ACCOUNT", "ORG-ACCOUNT-OU", "ORG-SCP-ATTACHMENTS", "ORG-FULLAWSACCESS"},
-        ),
+        # the bucket policies name the organization
+        ("DescribeOrganization", {"ORG-FEATURES", "ORG-MANAGEMENT-ACCOUNT", "ORG-ID", "LOG-BUCKET-POLICY"}),
+        ("ListAccounts", {"ORG-ACCOUNT", "ORG-ACCOUNT-OU", "ORG-SCP-ATTACHMENTS", "ORG-FULLAWSACCESS", *AUDIT_CHECKS}),
     ],
 )
 def test_access_denied_is_exit_2_never_compliant(
@@ -336,17 +358,6 @@ def test_refuses_without_credentials(aws: None, project_dir: Path, monkeypatch: 
 
 # --------------------------------------------------------------------------------------------------------
 # Account stacks
-
-
-def test_account_stack_runs_its_own_checks(aws: None, project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    sign_in(monkeypatch, "216482851263")
-    settings = filled_in_settings("dev")
-    report = verify.run(settings, "dev", boto3.Session(region_name=REGION), project_dir=project_dir)
-    assert [check.id for check in report.checks] == ["ACCOUNT-IDENTITY"]
-    assert report.exit_code == 0
-    identity = finding(report, "ACCOUNT-IDENTITY", "account:dev")
-    assert identity.actual == "216482851263"
-    assert identity.detail == "arn:aws:iam::216482851263:user/operator"
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -451,7 +462,9 @@ def test_cli_reports_drift_as_text_and_a_dirty_config(
     assert "(uncommitted changes to the config)" in out
     assert "DRIFT [high] ORG-FULLAWSACCESS root\n      expected: attached\n      actual:   detached" in out
     assert "DRIFT  ORG-FULLAWSACCESS" in out
-    assert re.search(r"DRIFT: 12 checks, \d+ ok, 1 drift, 0 could not be checked \(exit 1\)$", out.rstrip())
+    assert "  OK     ACCOUNT-PUBLIC-ACCESS-BLOCK Account-level S3 Block Public Access" in out
+    assert f"DRIFT: {len(MANAGEMENT_CHECKS)} checks, " in out
+    assert out.rstrip().endswith(" ok, 1 drift, 0 could not be checked (exit 1)")
 
 
 def test_cli_markdown_evidence(

@@ -18,7 +18,6 @@ from typing import Any
 
 import boto3
 
-DEFAULT_MEMBER_ROLE = "OrganizationAccountAccessRole"
 READ_ONLY_POLICY = "ReadOnlyAccess"
 SESSION_NAME = "docustack-verify"
 READ_PREFIXES = ("Describe", "Get", "List")

@@ -76,22 +76,33 @@ class CheckContext:
         *,
         member_role: str,
         policy_dir: Path | None = None,
+        stack: str = "",
     ) -> None:
         self.settings = settings
+        self.stack = stack
         self.session = session
         self.caller = caller
         self.member_role = member_role
         self.policy_dir = policy_dir
         self.region = settings.account.region
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[tuple[str | None, str, str], Any] = {}
         self._member_sessions: dict[str, boto3.Session] = {}
         self._readers: dict[Callable[..., Any], Any] = {}
 
-    def client(self, service: str) -> Any:
-        """A client of the caller's (read-only guarded) session, in the stack's region."""
-        if service not in self._clients:
-            self._clients[service] = self.session.client(service, region_name=self.region)
-        return self._clients[service]
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A client of the caller's (read-only guarded) session, in ``region`` (the stack's by default)."""
+        return self._client(None, service, region or self.region)
+
+    def member_client(self, account_id: str, service: str, region: str | None = None) -> Any:
+        """A client of :meth:`member_session` in ``region`` (the stack's by default)."""
+        return self._client(account_id, service, region or self.region)
+
+    def _client(self, account_id: str | None, service: str, region: str) -> Any:
+        key = (account_id, service, region)
+        if key not in self._clients:
+            session = self.session if account_id is None else self.member_session(account_id)
+            self._clients[key] = session.client(service, region_name=region)
+        return self._clients[key]
 
     def member_session(self, account_id: str) -> boto3.Session:
         """A read-only session in a member account, through ``--member-role`` (see aws.read_only_session)."""

@@ -233,11 +233,13 @@ def scp_content(context: CheckContext) -> Iterator[Finding]:
         rendered = json.loads(policies.render_file(scp.file, variables, policy_dir=context.policy_dir))
         content = organization.client.describe_policy(PolicyId=live["Id"])["Policy"]["Content"]
         try:
-            differences = policy_compare.differences(rendered, json.loads(content))
+            document = json.loads(content)
         except json.JSONDecodeError:
-            differences = ["the live content is not JSON"]
-        actual = expected if not differences else f"{len(differences)} difference(s)"
-        yield compared(f"scp:{scp.name}", expected, actual, detail="; ".join([live["Id"], *differences]))
+            yield drift(
+                f"scp:{scp.name}", expected, "1 difference(s)", detail=f"{live['Id']}; the live content is not JSON"
+            )
+            continue
+        yield policy_compare.compared_documents(f"scp:{scp.name}", expected, rendered, document, detail=[live["Id"]])
 
 
 @check("ORG-SCP-ATTACHMENTS", "Each SCP is attached to exactly its declared targets")

@@ -9,7 +9,10 @@ sorted lists, and statements are matched by ``Sid`` (every SCP of this project h
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
+
+from docustack.verify.framework import Finding, compared
 
 LIST_KEYS = ("Action", "NotAction", "Resource", "NotResource")
 
@@ -60,3 +63,13 @@ def differences(expected: Any, actual: Any) -> list[str]:
         if keys:
             found.append(f"statement {sid} differs in {', '.join(keys)}")
     return sorted(found)
+
+
+def compared_documents(
+    resource: str, expected: str, declared: Any, live: Any, *, detail: Iterable[str] = ()
+) -> Finding:
+    """One finding for a whole policy document: ``ok`` when ``live`` means what ``declared`` means, otherwise
+    drift whose detail names each statement that is missing, undeclared or different. ``live`` None: no policy."""
+    found = ["no policy"] if live is None else differences(declared, live)
+    actual = expected if not found else f"{len(found)} difference(s)"
+    return compared(resource, expected, actual, detail="; ".join([*detail, *found]))

@@ -117,8 +117,9 @@ def render_text(report: Report) -> str:
         f"  as {report.caller_arn}, config {report.config.describe()}, at {report.as_json()['generatedAt']}",
         "",
     ]
+    width = max((len(check.id) for check in report.checks), default=0)
     for check in report.checks:
-        lines.append(f"  {report.check_status(check).upper():5}  {check.id:22} {check.title}")
+        lines.append(f"  {report.check_status(check).upper():5}  {check.id:{width}} {check.title}")
     problems = report.problems()
     if problems:
         lines += ["", "Findings:"]

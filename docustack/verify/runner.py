@@ -9,7 +9,7 @@ from pathlib import Path
 import boto3
 
 from docustack.settings import CONFIG_KEY, StackSettings
-from docustack.verify.aws import DEFAULT_MEMBER_ROLE, caller_identity, guard_read_only
+from docustack.verify.aws import caller_identity, guard_read_only
 from docustack.verify.framework import AWS_ERRORS, CheckContext, checks_for, describe_error, run_check, stack_kind
 from docustack.verify.report import Report, config_revision
 
@@ -24,10 +24,12 @@ def run(
     session: boto3.Session,
     *,
     project_dir: Path,
-    member_role: str = DEFAULT_MEMBER_ROLE,
+    member_role: str | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Report:
     """Check the live account against ``settings``. ``session`` gets the read-only guard registered on it."""
+    # The member accounts' read-only role the management stack makes; another role only if asked for.
+    member_role = member_role or settings.member_read_only_role_name
     placeholders = settings.placeholders()
     if placeholders:
         listing = ", ".join(path.removeprefix(f"{CONFIG_KEY}.") for path in placeholders)
@@ -43,7 +45,9 @@ def run(
             f"stack {stack!r} is account {settings.account.id} ({settings.account.name}), but the credentials are "
             f"for account {caller.account} ({caller.arn}); use credentials for the stack's account"
         )
-    context = CheckContext(settings, session, caller, member_role=member_role, policy_dir=project_dir / "policies")
+    context = CheckContext(
+        settings, session, caller, member_role=member_role, policy_dir=project_dir / "policies", stack=stack
+    )
     checks = checks_for(stack_kind(settings))
     findings = [finding for registered in checks for finding in run_check(registered, context)]
     return Report(

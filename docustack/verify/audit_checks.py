@@ -1,0 +1,392 @@
+"""Checks of the audit services the management stack composes (docs/audit-services.md): the organization trail,
+the Log Archive buckets, the Config delegated administrators, aggregator and recorders, GuardDuty and Security Hub.
+
+The expected values are the program's own: the trail flags of :mod:`components.organization_trail`, the bucket
+and key policy builders of :mod:`components.log_archive`, the constants of the Config, GuardDuty and Security Hub
+components, the names of :mod:`docustack.settings`. Resources in the Log Archive and Audit accounts are read
+through ``context.member_session`` (``--member-role`` narrowed to ``ReadOnlyAccess``). A management stack without
+``organization.auditServices`` declares none of this, and these checks find nothing to compare.
+
+Config recording is checked for every stack: the management stack records in the management, Log Archive and
+Audit accounts; an account stack records in its own account, into the bucket its ``configRecording`` names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import cached_property
+from typing import Any
+
+from components.config_aggregator import ALL_REGIONS, DELEGATED_SERVICES
+from components.config_recorder import RECORD_ALL_SUPPORTED
+from components.guardduty_organization import AUTO_ENABLE_ORGANIZATION_MEMBERS
+from components.log_archive import config_bucket_policy, key_alias, log_bucket_policy
+from components.organization_trail import LOGGING_ENABLED, TRAIL_SETTINGS
+from components.security_hub_organization import AUTO_ENABLE, AUTO_ENABLE_STANDARDS
+from docustack.bucket_state import BucketState, absent_if
+from docustack.settings import AuditServicesSettings
+from docustack.stacks import LOG_ARCHIVE
+from docustack.verify.buckets import NOT_FOUND, on_off, private_bucket_findings, read_live_bucket
+from docustack.verify.framework import ACCOUNT, MANAGEMENT, MEDIUM, CheckContext, Finding, check, compared, drift
+from docustack.verify.organization_checks import LiveOrganization
+from docustack.verify.policy_compare import compared_documents
+
+ACCOUNT_NOT_FOUND = f"account {NOT_FOUND}"
+LOG_BUCKET, CONFIG_BUCKET = "", "config"  # the purposes in settings.log_archive_bucket_name
+
+
+class LiveAudit:
+    """The Log Archive and Audit accounts as they are now, their buckets and the Log Archive key."""
+
+    def __init__(self, context: CheckContext) -> None:
+        self.context = context
+        organization = context.settings.organization
+        assert organization is not None and organization.audit_services is not None
+        self.declared: AuditServicesSettings = organization.audit_services
+        self.organization = context.reader(LiveOrganization)
+        self.log_archive_name = organization.log_archive_account
+        self.audit_name = self.declared.audit_account
+        self._buckets: dict[str, BucketState | None] = {}
+
+    @property
+    def log_archive_id(self) -> str | None:
+        return self.organization.account_ids.get(self.log_archive_name)
+
+    @property
+    def audit_id(self) -> str | None:
+        return self.organization.account_ids.get(self.audit_name)
+
+    def bucket_name(self, purpose: str) -> str:
+        account_id = self.log_archive_id or f"<{self.log_archive_name} {ACCOUNT_NOT_FOUND}>"
+        return self.context.settings.log_archive_bucket_name(account_id, purpose)
+
+    def bucket(self, purpose: str) -> BucketState | None:
+        """A Log Archive bucket's settings, read once per run; None when the bucket (or its account) is missing."""
+        if purpose not in self._buckets:
+            account_id = self.log_archive_id
+            s3 = self.context.member_client(account_id, "s3") if account_id else None
+            self._buckets[purpose] = read_live_bucket(s3, self.bucket_name(purpose)) if s3 else None
+        return self._buckets[purpose]
+
+    def object_lock(self, bucket: str) -> dict[str, Any] | None:
+        """An existing Log Archive bucket's Object Lock configuration; None when Object Lock is off."""
+        s3 = self.context.member_client(self.log_archive_id or "", "s3")
+        return absent_if(
+            ("ObjectLockConfigurationNotFoundError",),
+            lambda: s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"],
+        )
+
+    @cached_property
+    def key_arn(self) -> str:
+        """The Log Archive key, found by its alias; a description of what is missing otherwise (never equal to
+        a live ARN, so every comparison with it drifts)."""
+        alias = key_alias(LOG_ARCHIVE)
+        if self.log_archive_id is None:
+            return f"the key of {alias} ({self.log_archive_name} {ACCOUNT_NOT_FOUND})"
+        kms = self.context.member_client(self.log_archive_id, "kms")
+        key = absent_if(("NotFoundException",), lambda: kms.describe_key(KeyId=alias)["KeyMetadata"])
+        return key["Arn"] if key else f"the key of {alias} ({alias} {NOT_FOUND})"
+
+    def account_label(self, account_id: str) -> str:
+        return self.organization.label(account_id)
+
+
+def _audit(context: CheckContext) -> LiveAudit | None:
+    organization = context.settings.organization
+    if organization is None or organization.audit_services is None:
+        return None
+    return context.reader(LiveAudit)
+
+
+def _regions(context: CheckContext) -> list[str]:
+    """The home region first, then the other allowed regions: the program deploys Config, GuardDuty and Security
+    Hub in each."""
+    home = context.settings.account.region
+    return [home, *(region for region in context.settings.allowed_regions if region != home)]
+
+
+# --------------------------------------------------------------------------------------------------------
+# The organization trail
+
+
+@check(
+    "TRAIL-CONFIGURATION",
+    "The organization trail covers every account and region, validates, writes to the Log Archive",
+)
+def trail_configuration(context: CheckContext) -> Iterator[Finding]:
+    audit = _audit(context)
+    if audit is None:
+        return
+    name = audit.declared.trail_name
+    resource = f"trail:{name}"
+    cloudtrail = context.client("cloudtrail")
+    trail = absent_if(("TrailNotFoundException",), lambda: cloudtrail.get_trail(Name=name)["Trail"])
+    if trail is None:
+        yield drift(resource, "exists in the management account", NOT_FOUND)
+        return
+    for setting, value in TRAIL_SETTINGS.items():
+        yield compared(f"{resource}/{setting}", str(value), str(trail.get(setting, False)))
+    yield compared(f"{resource}/S3BucketName", audit.bucket_name(LOG_BUCKET), trail.get("S3BucketName", "none"))
+    yield compared(f"{resource}/KmsKeyId", audit.key_arn, trail.get("KmsKeyId", "none"))
+
+
+@check("TRAIL-LOGGING", "The organization trail is logging")
+def trail_logging(context: CheckContext) -> Iterator[Finding]:
+    audit = _audit(context)
+    if audit is None:
+        return
+    name = audit.declared.trail_name
+    cloudtrail = context.client("cloudtrail")
+    status = absent_if(("TrailNotFoundException",), lambda: cloudtrail.get_trail_status(Name=name))
+    actual = NOT_FOUND if status is None else _logging(status.get("IsLogging", False))
+    yield compared(f"trail:{name}", _logging(LOGGING_ENABLED), actual)
+
+
+def _logging(is_logging: bool) -> str:
+    return "logging" if is_logging else "stopped"
+
+
+# --------------------------------------------------------------------------------------------------------
+# The Log Archive buckets
+
+
+@check("LOG-BUCKET", "The Log Archive buckets are versioned, private, SSE-KMS with the Log Archive key, locked")
+def log_buckets(context: CheckContext) -> Iterator[Finding]:
+    audit = _audit(context)
+    if audit is None:
+        return
+    lock = audit.declared.log_archive
+    for purpose in (LOG_BUCKET, CONFIG_BUCKET):
+        name = audit.bucket_name(purpose)
+        resource = f"bucket:{name}"
+        state = audit.bucket(purpose)
+        if state is None:
+            yield drift(resource, "exists in the Log Archive account", NOT_FOUND)
+            continue
+        yield from private_bucket_findings(resource, state, audit.key_arn)
+        if purpose == LOG_BUCKET:  # Config cannot deliver to a bucket with a default retention (log_archive.py)
+            expected = _lock_text("Enabled", lock.object_lock_mode, lock.retention_days)
+            yield compared(f"{resource}/ObjectLock", expected, _live_lock(audit.object_lock(name)))
+
+
+def _lock_text(enabled: str, mode: str | None, days: int | None) -> str:
+    return f"{enabled}, default retention {mode} {days} days" if mode else f"{enabled}, no default retention"
+
+
+def _live_lock(configuration: dict[str, Any] | None) -> str:
+    if configuration is None:
+        return "not enabled"
+    retention = configuration.get("Rule", {}).get("DefaultRetention", {})
+    days = retention.get("Days") or (retention.get("Years") and f"{retention['Years']}y")
+    return _lock_text(configuration.get("ObjectLockEnabled", "not enabled"), retention.get("Mode"), days)
+
+
+@check("LOG-BUCKET-POLICY", "The Log Archive bucket policies hold every statement the program declares")
+def log_bucket_policies(context: CheckContext) -> Iterator[Finding]:
+    audit = _audit(context)
+    if audit is None:
+        return
+    settings = context.settings
+    organization_id = audit.organization.description["Id"]
+    exempt = settings.exempt_role_arns()
+    readers = audit.declared.log_archive.log_reader_role_arns
+    declared = {
+        LOG_BUCKET: log_bucket_policy(
+            audit.bucket_name(LOG_BUCKET),
+            management_account_id=settings.account.id,
+            organization_id=organization_id,
+            trail_arn=settings.trail_arn(),
+            exempt_role_arns=exempt,
+            reader_role_arns=readers,
+        ),
+        CONFIG_BUCKET: config_bucket_policy(
+            audit.bucket_name(CONFIG_BUCKET),
+            organization_id=organization_id,
+            exempt_role_arns=exempt,
+            reader_role_arns=readers,
+        ),
+    }
+    for purpose, document in declared.items():
+        resource = f"bucket:{audit.bucket_name(purpose)}/Policy"
+        expected = "statements " + ", ".join(statement["Sid"] for statement in document["Statement"])
+        state = audit.bucket(purpose)
+        if state is None:
+            yield drift(resource, expected, f"bucket {NOT_FOUND}")
+            continue
+        yield compared_documents(resource, expected, document, state.policy)
+
+
+# --------------------------------------------------------------------------------------------------------
+# AWS Config
+
+
+@check("CONFIG-DELEGATED-ADMIN", "The Audit account is Config's delegated administrator", severity=MEDIUM)
+def config_delegated_administrators(context: CheckContext) -> Iterator[Finding]:
+    audit = _audit(context)
+    if audit is None:
+        return
+    for principal in DELEGATED_SERVICES:
+        admins = audit.organization.read_all(
+            "list_delegated_administrators", "DelegatedAdministrators", ServicePrincipal=principal
+        )
+        actual = ", ".join(sorted(audit.account_label(admin["Id"]) for admin in admins)) or "none"
+        yield compared(f"service:{principal}", f"account:{audit.audit_name}", actual)
+
+
+@check("CONFIG-AGGREGATOR", "The Audit account aggregates Config over the organization, all regions", severity=MEDIUM)
+def config_aggregator(context: CheckContext) -> Iterator[Finding]:
+    audit = _audit(context)
+    if audit is None:
+        return
+    name = context.settings.config_aggregator_name()
+    resource = f"aggregator:{name}"
+    expected = _aggregation_text({"OrganizationAggregationSource": {"AllAwsRegions": ALL_REGIONS}})
+    if audit.audit_id is None:
+        yield drift(resource, expected, f"{audit.audit_name} {ACCOUNT_NOT_FOUND}")
+        return
+    config = context.member_client(audit.audit_id, "config")
+    aggregators = absent_if(
+        ("NoSuchConfigurationAggregatorException",),
+        lambda: config.describe_configuration_aggregators(ConfigurationAggregatorNames=[name])[
+            "ConfigurationAggregators"
+        ],
+    )
+    yield compared(resource, expected, _aggregation_text(aggregators[0]) if aggregators else NOT_FOUND)
+
+
+def _aggregation_text(aggregator: dict[str, Any]) -> str:
+    source = aggregator.get("OrganizationAggregationSource")
+    if source is None:
+        return "account sources" if aggregator.get("AccountAggregationSources") else "no source"
+    regions = "all regions" if source.get("AllAwsRegions") else f"regions {', '.join(source.get('AwsRegions', []))}"
+    return f"organization source, {regions}"
+
+
+@check("CONFIG-RECORDING", "Config records everything and delivers to the Log Archive", kinds=(MANAGEMENT, ACCOUNT))
+def config_recording(context: CheckContext) -> Iterator[Finding]:
+    settings = context.settings
+    own = settings.account.id  # read with the caller's session; member accounts through member sessions
+    accounts: list[tuple[str, str | None]] = [(settings.account.name, own)]
+    if settings.is_management:
+        audit = _audit(context)
+        if audit is None:
+            return
+        accounts += [(audit.log_archive_name, audit.log_archive_id), (audit.audit_name, audit.audit_id)]
+        bucket, key_arn = audit.bucket_name(CONFIG_BUCKET), audit.key_arn
+    else:
+        recording = settings.config_recording
+        assert recording is not None, "the settings require configRecording in an account stack"
+        bucket = settings.log_archive_bucket_name(recording.log_archive_account_id, CONFIG_BUCKET)
+        key_arn = recording.log_archive_key_arn
+    for label, account_id in accounts:
+        for region in _regions(context):
+            resource = f"config:{label}/{region}"
+            recorder_expected = _recorder_text(True, RECORD_ALL_SUPPORTED, region == settings.account.region)
+            channel_expected = f"s3://{bucket} with {key_arn}"
+            if account_id is None:
+                yield drift(f"{resource}/Recorder", recorder_expected, ACCOUNT_NOT_FOUND)
+                yield drift(f"{resource}/DeliveryChannel", channel_expected, ACCOUNT_NOT_FOUND)
+                continue
+            config = (
+                context.client("config", region)
+                if account_id == own
+                else context.member_client(account_id, "config", region)
+            )
+            yield compared(f"{resource}/Recorder", recorder_expected, _live_recorder(config))
+            yield compared(f"{resource}/DeliveryChannel", channel_expected, _live_channel(config))
+
+
+def _recorder_text(recording: bool, all_supported: bool, global_types: bool) -> str:
+    return f"{'recording' if recording else 'stopped'}, all supported types {on_off(all_supported)}, global types {on_off(global_types)}"
+
+
+def _live_recorder(config: Any) -> str:
+    recorders = config.describe_configuration_recorders()["ConfigurationRecorders"]
+    if not recorders:
+        return "no recorder"
+    statuses = config.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+    recording = any(status.get("recording") for status in statuses if status.get("name") == recorders[0]["name"])
+    group = recorders[0].get("recordingGroup", {})
+    return _recorder_text(recording, group.get("allSupported", False), group.get("includeGlobalResourceTypes", False))
+
+
+def _live_channel(config: Any) -> str:
+    channels = config.describe_delivery_channels()["DeliveryChannels"]
+    if not channels:
+        return "no delivery channel"
+    channel = channels[0]
+    prefix = f"/{channel['s3KeyPrefix']}" if channel.get("s3KeyPrefix") else ""
+    return f"s3://{channel.get('s3BucketName')}{prefix} with {channel.get('s3KmsKeyArn') or 'no key'}"
+
+
+# --------------------------------------------------------------------------------------------------------
+# GuardDuty and Security Hub
+
+
+def _admin_text(entries: list[tuple[str, str]]) -> str:
+    return ", ".join(f"{label} {status}" for label, status in sorted(entries)) or "none"
+
+
+def _organization_admins(context: CheckContext, service: str, id_key: str, status_key: str) -> Iterator[Finding]:
+    """The service's delegated admin, as the management account lists it in each allowed region: the Audit account,
+    enabled, and no other."""
+    audit = _audit(context)
+    if audit is None:
+        return
+    expected = _admin_text([(f"account:{audit.audit_name}", "ENABLED")])
+    for region in _regions(context):
+        admins = context.client(service, region).list_organization_admin_accounts()["AdminAccounts"]
+        actual = _admin_text([(audit.account_label(admin[id_key]), admin[status_key]) for admin in admins])
+        yield compared(f"{service}:{region}", expected, actual)
+
+
+@check("GUARDDUTY-ADMIN", "The Audit account is GuardDuty's organization admin in every allowed region")
+def guardduty_admin(context: CheckContext) -> Iterator[Finding]:
+    return _organization_admins(context, "guardduty", "AdminAccountId", "AdminStatus")
+
+
+def _audit_account_setting(
+    context: CheckContext, service: str, expected: str, read: Callable[[Any], str]
+) -> Iterator[Finding]:
+    """A setting the Audit account holds as the service's admin, read in each allowed region with ``read``."""
+    audit = _audit(context)
+    if audit is None:
+        return
+    for region in _regions(context):
+        resource = f"{service}:{region}"
+        if audit.audit_id is None:
+            yield drift(resource, expected, f"{audit.audit_name} {ACCOUNT_NOT_FOUND}")
+            continue
+        yield compared(resource, expected, read(context.member_client(audit.audit_id, service, region)))
+
+
+@check("GUARDDUTY-AUTO-ENABLE", "GuardDuty is turned on for every member, existing and new")
+def guardduty_auto_enable(context: CheckContext) -> Iterator[Finding]:
+    return _audit_account_setting(context, "guardduty", AUTO_ENABLE_ORGANIZATION_MEMBERS, _guardduty_members)
+
+
+def _guardduty_members(guardduty: Any) -> str:
+    detectors = guardduty.list_detectors()["DetectorIds"]
+    if not detectors:
+        return "no detector in the Audit account"
+    configuration = guardduty.describe_organization_configuration(DetectorId=detectors[0])
+    return configuration.get("AutoEnableOrganizationMembers") or f"AutoEnable {configuration.get('AutoEnable')}"
+
+
+@check("SECURITYHUB-ADMIN", "The Audit account is Security Hub's organization admin in every allowed region")
+def security_hub_admin(context: CheckContext) -> Iterator[Finding]:
+    return _organization_admins(context, "securityhub", "AccountId", "Status")
+
+
+@check("SECURITYHUB-AUTO-ENABLE", "Security Hub is turned on for new members with the default standards")
+def security_hub_auto_enable(context: CheckContext) -> Iterator[Finding]:
+    return _audit_account_setting(context, "securityhub", _hub_text(AUTO_ENABLE, AUTO_ENABLE_STANDARDS), _hub_members)
+
+
+def _hub_members(securityhub: Any) -> str:
+    live = securityhub.describe_organization_configuration()
+    return _hub_text(live.get("AutoEnable", False), live.get("AutoEnableStandards"))
+
+
+def _hub_text(auto_enable: bool, standards: str | None) -> str:
+    return f"AutoEnable {on_off(auto_enable)}, AutoEnableStandards {standards}"
