@@ -51,7 +51,8 @@ class LogArchiveArgs:
     management_account_id: str
     organization_id: pulumi.Input[str]
     trail_arn: str  # arn:aws:cloudtrail:<home region>:<management id>:trail/<name>
-    exempt_role_arns: Sequence[str]  # arn:aws:iam::*:role/<name>, as in the SCPs
+    # arn:aws:iam::<log archive account>:role/<name>: only that account's exempt roles pass the deny statements.
+    exempt_role_arns: pulumi.Input[Sequence[str]]
     object_lock_mode: str = "COMPLIANCE"
     retention_days: int = 365
     transition_days: int = 90
@@ -349,12 +350,12 @@ class LogArchive(pulumi.ComponentResource):
         self.bucket_policy = self._policy(
             f"{name}-bucket",
             logs,
-            lambda bucket, organization_id: log_bucket_policy(
+            lambda bucket, organization_id, exempt: log_bucket_policy(
                 bucket,
                 management_account_id=args.management_account_id,
                 organization_id=organization_id,
                 trail_arn=args.trail_arn,
-                exempt_role_arns=args.exempt_role_arns,
+                exempt_role_arns=exempt,
                 reader_role_arns=args.reader_role_arns,
             ),
             args,
@@ -364,10 +365,10 @@ class LogArchive(pulumi.ComponentResource):
         self.config_bucket_policy = self._policy(
             f"{name}-config-bucket",
             config,
-            lambda bucket, organization_id: config_bucket_policy(
+            lambda bucket, organization_id, exempt: config_bucket_policy(
                 bucket,
                 organization_id=organization_id,
-                exempt_role_arns=args.exempt_role_arns,
+                exempt_role_arns=exempt,
                 reader_role_arns=args.reader_role_arns,
             ),
             args,
@@ -466,13 +467,17 @@ class LogArchive(pulumi.ComponentResource):
         return bucket
 
     def _policy(
-        self, name: str, bucket: aws.s3.Bucket, document: Callable[[str, str], Document], args: LogArchiveArgs
+        self,
+        name: str,
+        bucket: aws.s3.Bucket,
+        document: Callable[[str, str, Sequence[str]], Document],
+        args: LogArchiveArgs,
     ) -> aws.s3.BucketPolicy:
         return aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=bucket.id,
-            policy=pulumi.Output.all(bucket.bucket, args.organization_id).apply(
-                lambda values: policies.minify(document(values[0], values[1]))
+            policy=pulumi.Output.all(bucket.bucket, args.organization_id, args.exempt_role_arns).apply(
+                lambda values: policies.minify(document(values[0], values[1], values[2]))
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

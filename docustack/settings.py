@@ -339,9 +339,11 @@ class StackSettings(_Model):
         """The organization's Config aggregator in the Audit account."""
         return f"{self.prefix}-organization"
 
-    def exempt_role_arns(self) -> list[str]:
+    def exempt_role_arns(self, account_id: str = "*") -> list[str]:
+        """The exempt roles: in every account for the SCPs; pinned to one account for a resource policy of
+        that account, where no same-named role elsewhere should pass."""
         roles = self.organization.guardrail_exempt_roles if self.organization else []
-        return [f"arn:aws:iam::*:role/{role}" for role in roles]
+        return [f"arn:aws:iam::{account_id}:role/{role}" for role in roles]
 
     def policy_variables(self) -> dict[str, str | list[str]]:
         """The values filled into ``{{name}}`` slots of the SCP documents."""

@@ -318,7 +318,7 @@ def compose_audit_services(
             management_account_id=settings.account.id,
             organization_id=organization.id,
             trail_arn=settings.trail_arn(),
-            exempt_role_arns=tuple(settings.exempt_role_arns()),
+            exempt_role_arns=log_archive_account.account_id.apply(settings.exempt_role_arns),
             object_lock_mode=archive_settings.object_lock_mode,
             retention_days=archive_settings.retention_days,
             transition_days=archive_settings.transition_days,

@@ -240,7 +240,7 @@ def build_audit_services(foundation: LiveFoundation, organization_id: str, monke
         foundation.member(audit_settings.audit_account),
         session(),
     )
-    exempt = settings.exempt_role_arns()
+    exempt = settings.exempt_role_arns(log_archive_id)
     readers = archive_settings.log_reader_role_arns
 
     kms = log_archive.client("kms")

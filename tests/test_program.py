@@ -253,3 +253,18 @@ def fill_management_placeholders(config: dict[str, Any]) -> dict[str, Any]:
         if str(account.get("id", "")).startswith("<"):
             account["id"] = f"{100000000000 + index}"
     return config
+
+
+def test_log_bucket_policies_exempt_only_the_log_archive_accounts_own_roles(stack_plans: dict[str, StackPlan]) -> None:
+    """A role of the same name in another account must not pass the buckets' deny statements."""
+    plan = stack_plans["management"].plan
+    log_archive_id = plan.one(ACCOUNT, "log-archive-account").outputs["id"]
+    for name in ("log-archive-bucket-policy", "log-archive-config-bucket-policy"):
+        statements = json.loads(plan.one("aws:s3/bucketPolicy:BucketPolicy", name).inputs["policy"])["Statement"]
+        denies = [s for s in statements if s["Effect"] == "Deny" and "ArnNotLike" in s.get("Condition", {})]
+        assert denies, name
+        for statement in denies:
+            assert statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"] == [
+                f"arn:aws:iam::{log_archive_id}:role/OrganizationAccountAccessRole",
+                f"arn:aws:iam::{log_archive_id}:role/docustack-break-glass",
+            ]

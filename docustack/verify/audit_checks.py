@@ -188,7 +188,7 @@ def log_bucket_policies(context: CheckContext) -> Iterator[Finding]:
         return
     settings = context.settings
     organization_id = audit.organization.description["Id"]
-    exempt = settings.exempt_role_arns()
+    exempt = settings.exempt_role_arns(audit.log_archive_id or "*")
     readers = audit.declared.log_archive.log_reader_role_arns
     declared = {
         LOG_BUCKET: log_bucket_policy(
