@@ -24,13 +24,7 @@ import pulumi
 import pulumi_aws as aws
 
 import policies
-from docustack.state_backend_spec import (
-    BUCKET_KEY_ENABLED,
-    OBJECT_OWNERSHIP,
-    PUBLIC_ACCESS_BLOCK,
-    SSE_ALGORITHM,
-    VERSIONING_STATUS,
-)
+from components.private_bucket import private_bucket_settings
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 CONFIG = "config.amazonaws.com"
@@ -402,40 +396,7 @@ class LogArchive(pulumi.ComponentResource):
             object_lock_enabled=locked,
             opts=pulumi.ResourceOptions(parent=self, protect=True),
         )
-        aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status=VERSIONING_STATUS),
-            opts=child,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership=OBJECT_OWNERSHIP),
-            opts=child,
-        )
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block",
-            bucket=bucket.id,
-            block_public_acls=PUBLIC_ACCESS_BLOCK["BlockPublicAcls"],
-            block_public_policy=PUBLIC_ACCESS_BLOCK["BlockPublicPolicy"],
-            ignore_public_acls=PUBLIC_ACCESS_BLOCK["IgnorePublicAcls"],
-            restrict_public_buckets=PUBLIC_ACCESS_BLOCK["RestrictPublicBuckets"],
-            opts=child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm=SSE_ALGORITHM, kms_master_key_id=key.arn
-                    ),
-                    bucket_key_enabled=BUCKET_KEY_ENABLED,
-                )
-            ],
-            opts=child,
-        )
+        private_bucket_settings(name, bucket, key.arn, self)
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             bucket=bucket.id,

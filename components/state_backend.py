@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.private_bucket import private_bucket_settings
 from docustack import state_backend_spec as spec_module
 from docustack.state_backend_spec import StateBackendSpec
 from policies import minify
@@ -65,50 +66,14 @@ class StateBackend(pulumi.ComponentResource):
         bucket = aws.s3.Bucket(f"{name}-bucket", bucket=spec.bucket_name, opts=protected(spec.bucket_name))
 
         child = pulumi.ResourceOptions(parent=self)
-        ownership = aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership=spec_module.OBJECT_OWNERSHIP),
-            opts=child,
-        )
-        public_access = spec_module.PUBLIC_ACCESS_BLOCK
-        public_access_block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block",
-            bucket=bucket.id,
-            block_public_acls=public_access["BlockPublicAcls"],
-            ignore_public_acls=public_access["IgnorePublicAcls"],
-            block_public_policy=public_access["BlockPublicPolicy"],
-            restrict_public_buckets=public_access["RestrictPublicBuckets"],
-            opts=child,
-        )
-        aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
-                status=spec_module.VERSIONING_STATUS
-            ),
-            opts=child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm=spec_module.SSE_ALGORITHM, kms_master_key_id=key.arn
-                    ),
-                    bucket_key_enabled=spec_module.BUCKET_KEY_ENABLED,
-                )
-            ],
-            opts=child,
-        )
+        hardened = private_bucket_settings(name, bucket, key.arn, self)
         # A policy is checked against Block Public Access, and S3 refuses policies while ownership changes:
         # put it after both.
         aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=bucket.id,
             policy=minify(spec.bucket_policy()),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access_block, ownership]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[hardened.public_access_block, hardened.ownership]),
         )
         rule = spec.lifecycle_rule()
         aws.s3.BucketLifecycleConfiguration(
