@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,9 +38,10 @@ from docustack import ci_context, guardrail_diff, simulator, verify
 from docustack import plan as plan_module
 from docustack.bootstrap import BootstrapError, bootstrap, next_steps
 from docustack.project import ProjectError, find_project_dir, load_stack_settings, stack_names
-from docustack.settings import SettingsError
+from docustack.settings import REGION, SettingsError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -156,6 +158,12 @@ def _simulate(args: argparse.Namespace, project_dir: Path) -> int:
     settings = load_stack_settings(project_dir, args.stack)
     if not settings.is_management:
         print(f"error: stack {args.stack!r} does not own the organization; use --stack management", file=sys.stderr)
+        return EXIT_USAGE
+    if not ACTION.match(args.action):
+        print(f"error: --action {args.action!r} must be service:Action, e.g. s3:PutObject", file=sys.stderr)
+        return EXIT_USAGE
+    if not REGION.match(args.region):
+        print(f"error: --region {args.region!r} is not an AWS region name such as us-east-1", file=sys.stderr)
         return EXIT_USAGE
     model = simulator.OrganizationModel.from_settings(settings)
     context = {}

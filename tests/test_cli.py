@@ -102,6 +102,11 @@ def test_simulate_usage_errors(capsys: pytest.CaptureFixture[str], project_dir: 
     assert cli.main([*base, "--account", "dev", "--context", "novalue"]) == 2
     assert "must be KEY=VALUE" in capsys.readouterr().err
     assert cli.main([*base, "--stack", "dev", "--account", "dev"]) == 2
+    capsys.readouterr()
+    assert cli.main([*base[:-2], "--account", "dev", "--action", ""]) == 2
+    assert "must be service:Action" in capsys.readouterr().err
+    assert cli.main([*base, "--account", "dev", "--region", "nowhere"]) == 2
+    assert "is not an AWS region name" in capsys.readouterr().err
 
 
 def test_console_script_runs_outside_the_project(tmp_path: Path) -> None:
