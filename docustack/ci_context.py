@@ -1,6 +1,6 @@
 """What a CI job needs to run Pulumi against one stack, derived from that stack's own settings.
 
-``docustack ci-context --stack NAME --role read-only|deploy`` prints ``key=value`` lines for
+``docustack ci-context --stack NAME --role read-only|verify|deploy`` prints ``key=value`` lines for
 ``$GITHUB_OUTPUT``: the role to assume through OIDC, the region, the ``pulumi login`` URL that sends the
 server-side-encryption header the Require S3 Encryption SCP demands, and the secrets provider. Nothing is
 stored in the workflow: a stack's account ID, state key and repository live in its ``Pulumi.<stack>.yaml``.
@@ -20,7 +20,9 @@ from docustack.project import load_stack_settings, stack_names
 from docustack.settings import CONFIG_KEY, StackSettings
 from docustack.state_backend_spec import StateBackendSpec
 
-Role = Literal["read-only", "deploy"]
+# read-only: previews; verify: docustack verify through the same read-only role, which refuses any placeholder;
+# deploy: pulumi up through the deploy role.
+Role = Literal["read-only", "verify", "deploy"]
 # What a read-only job (preview, verify) cannot do without: the account, the state key, the trusted repository.
 READ_ONLY_NEEDS = (f"{CONFIG_KEY}.account.id", f"{CONFIG_KEY}.stateBackend.keyId", f"{CONFIG_KEY}.ci.repository")
 
@@ -50,9 +52,10 @@ class CiContext:
 
 
 def missing_for(settings: StackSettings, role: Role) -> list[str]:
-    """The placeholders that keep a job of ``role`` from running; a deploy needs every one filled in."""
+    """The placeholders that keep a job of ``role`` from running; a deploy or a verification needs every one
+    filled in (``pulumi up`` and ``docustack verify`` both refuse placeholders)."""
     placeholders = settings.placeholders()
-    if role == "deploy":
+    if role in ("deploy", "verify"):
         return placeholders
     return [path for path in placeholders if path in READ_ONLY_NEEDS]
 
@@ -70,7 +73,7 @@ def context_for(settings: StackSettings, stack: str, role: Role) -> CiContext:
     if settings.state_backend.key_id is None:
         raise NotReady(f"stack {stack!r} has no stateBackend.keyId: run `docustack bootstrap --stack {stack}` first")
     account = settings.account
-    role_name = settings.preview_role_name if role == "read-only" else settings.deploy_role_name
+    role_name = settings.deploy_role_name if role == "deploy" else settings.preview_role_name
     spec = StateBackendSpec.from_settings(settings, stack)
     key_arn = f"arn:aws:kms:{account.region}:{account.id}:key/{settings.state_backend.key_id}"
     return CiContext(

@@ -9,10 +9,11 @@
     docustack simulate --account NAME --action ACTION [--region R] [--resource ARN] [--principal ARN]
                        [--context KEY=VALUE ...] [--json]
                                          would the SCPs in effect deny this request, and by which statement?
-    docustack ci-context --role read-only|deploy (--stack NAME | --matrix)
+    docustack ci-context --role read-only|verify|deploy (--stack NAME | --matrix)
                                          what a CI job needs for a stack (role ARN, login URL, secrets
                                          provider), or the stacks ready for such jobs
-    docustack verify --stack NAME [--format text|json|markdown] [--output FILE] [--member-role NAME]
+    docustack verify --stack NAME [--format text|json|markdown] [--output FILE] [--summary FILE]
+                     [--member-role NAME] [--profile P]
                                          read-only checks of the live account against the stack's config
                                          (docs/verify.md)
 
@@ -49,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         project_dir = args.project_dir.resolve() if args.project_dir else find_project_dir()
+        if not (project_dir / "Pulumi.yaml").is_file():
+            raise ProjectError(f"{project_dir} has no Pulumi.yaml: not the project folder")
         return args.handler(args, project_dir)
     except (SettingsError, ProjectError, BootstrapError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -87,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     simulate.set_defaults(handler=_simulate)
 
     ci = commands.add_parser("ci-context", help="role, login URL and secrets provider of a stack, for CI jobs")
-    ci.add_argument("--role", choices=("read-only", "deploy"), required=True)
+    ci.add_argument("--role", choices=("read-only", "verify", "deploy"), required=True)
     target = ci.add_mutually_exclusive_group(required=True)
     target.add_argument("--stack", help="print key=value lines for $GITHUB_OUTPUT")
     target.add_argument("--matrix", action="store_true", help="print stacks=[...] (JSON) of the ready stacks")
@@ -97,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--stack", required=True, help="the stack whose account to check")
     check.add_argument("--format", choices=sorted(verify.RENDERERS), default="text")
     check.add_argument("--output", type=Path, metavar="FILE", help="write the report here instead of stdout")
+    check.add_argument("--summary", type=Path, metavar="FILE", help="also append the report as Markdown to FILE")
+    check.add_argument("--profile", help="AWS profile (default: the environment's credentials)")
     check.add_argument(
         "--member-role",
         metavar="NAME",
@@ -225,24 +230,31 @@ def _ci_context(args: argparse.Namespace, project_dir: Path) -> int:
 
 
 def _verify(args: argparse.Namespace, project_dir: Path) -> int:
+    for target in (args.output, args.summary):
+        if target is not None and not target.resolve().parent.is_dir():
+            print(f"error: not verified: {target.parent} does not exist", file=sys.stderr)
+            return verify.EXIT_NOT_VERIFIED
     try:
         settings = load_stack_settings(project_dir, args.stack)
-        report = verify.run(
-            settings,
-            args.stack,
-            boto3.Session(region_name=settings.account.region),
-            project_dir=project_dir,
-            member_role=args.member_role,
-        )
-    except (SettingsError, ProjectError, verify.VerifyRefused) as error:
+        session = boto3.Session(profile_name=args.profile, region_name=settings.account.region)
+        report = verify.run(settings, args.stack, session, project_dir=project_dir, member_role=args.member_role)
+    except (SettingsError, ProjectError, verify.VerifyRefused, BotoCoreError) as error:
         print(f"error: not verified: {error}", file=sys.stderr)
         return verify.EXIT_NOT_VERIFIED
     rendered = verify.RENDERERS[args.format](report)
-    if args.output:
-        args.output.write_text(rendered, encoding="utf-8")
-        print(f"{report.result}: report written to {args.output}", file=sys.stderr)
-    else:
-        print(rendered, end="")
+    try:
+        if args.summary:
+            # The same report as Markdown, appended (a CI job summary), so evidence and summary cannot differ.
+            with args.summary.open("a", encoding="utf-8") as summary:
+                summary.write(verify.RENDERERS["markdown"](report))
+        if args.output:
+            args.output.write_text(rendered, encoding="utf-8")
+            print(f"{report.result}: report written to {args.output}", file=sys.stderr)
+        else:
+            print(rendered, end="")
+    except OSError as error:
+        print(f"error: not verified: cannot write the report: {error}", file=sys.stderr)
+        return verify.EXIT_NOT_VERIFIED
     return report.exit_code
 
 

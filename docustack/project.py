@@ -28,6 +28,8 @@ def find_project_dir(start: Path | None = None) -> Path:
 def stack_names(project_dir: Path) -> list[str]:
     """The stacks that have a Pulumi.<stack>.yaml, the known ones first in deployment order."""
     found = {path.name[len("Pulumi.") : -len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml")}
+    if not found:
+        raise ProjectError(f"no Pulumi.<stack>.yaml in {project_dir}")
     return [s for s in STACKS if s in found] + sorted(found - set(STACKS))
 
 

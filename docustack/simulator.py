@@ -125,7 +125,7 @@ class OrganizationModel:
 
     def find_account(self, name_or_id: str) -> AccountNode | None:
         """The member account by name or ID; ``None`` for the management account."""
-        if name_or_id == self.management_account_id:
+        if name_or_id in ("management", self.management_account_id):
             return None
         if name_or_id in self.accounts:
             return self.accounts[name_or_id]

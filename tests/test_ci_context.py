@@ -25,6 +25,14 @@ def test_read_only_context_of_a_filled_in_stack() -> None:
     assert "role-arn=arn:aws:iam::216482851263:role/docustack-github-deploy" not in context.github_output()
 
 
+def test_verify_uses_the_read_only_role_but_needs_every_placeholder_filled() -> None:
+    dev = filled_in_settings("dev")
+    assert ci_context.context_for(dev, "dev", "verify").role_arn.endswith(":role/docustack-github-preview")
+    management = filled_in_settings("management")  # emails, names, organization ID still to fill in
+    with pytest.raises(ci_context.NotReady, match=r"not ready for verify jobs: fill in organization\.importId"):
+        ci_context.context_for(management, "management", "verify")
+
+
 def test_deploy_context_uses_the_deploy_role() -> None:
     context = ci_context.context_for(filled_in_settings("dev"), "dev", "deploy")
     assert context.role_arn == "arn:aws:iam::216482851263:role/docustack-github-deploy"

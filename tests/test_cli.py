@@ -61,6 +61,20 @@ def test_plan_with_bad_config_exits_1_listing_every_problem(
     assert "1 of 4 stack(s) have errors" in captured.err
 
 
+def test_a_folder_that_is_not_the_project_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--project-dir", str(tmp_path), "plan"]) == 1
+    assert "has no Pulumi.yaml: not the project folder" in capsys.readouterr().err
+    (tmp_path / "Pulumi.yaml").write_text("name: docustack\nruntime: python\n")
+    assert cli.main(["--project-dir", str(tmp_path), "plan"]) == 1
+    assert "no Pulumi.<stack>.yaml in" in capsys.readouterr().err
+
+
+def test_simulate_the_management_account_by_name(capsys: pytest.CaptureFixture[str], project_dir: Path) -> None:
+    args = ["--project-dir", str(project_dir), "simulate", "--account", "management", "--action", "ec2:RunInstances"]
+    assert cli.main([*args, "--region", "us-west-2"]) == 0
+    assert capsys.readouterr().out.startswith("ALLOWED: the management account is not restricted by SCPs")
+
+
 def test_plan_unknown_stack(capsys: pytest.CaptureFixture[str], project_dir: Path) -> None:
     assert cli.main(["--project-dir", str(project_dir), "plan", "--stack", "qa"]) == 1
     assert "no stack 'qa': Pulumi.qa.yaml does not exist" in capsys.readouterr().out

@@ -450,6 +450,17 @@ def test_cli_json_evidence(checked_out_project: Path, tmp_path: Path, capsys: py
     assert set(evidence["findings"][0]) == {"checkId", "resource", "expected", "actual", "status", "severity", "detail"}
 
 
+def test_cli_summary_is_the_same_report_as_markdown(checked_out_project: Path, tmp_path: Path) -> None:
+    output, summary = tmp_path / "evidence.json", tmp_path / "summary.md"
+    summary.write_text("earlier job output\n")
+    args = ["--project-dir", str(checked_out_project), "verify", "--stack", "management", "--format", "json"]
+    assert cli.main([*args, "--output", str(output), "--summary", str(summary)]) == 0
+    evidence = json.loads(output.read_text())
+    text = summary.read_text()
+    assert text.startswith("earlier job output\n# docustack verify: stack `management`")  # appended, not replaced
+    assert evidence["generatedAt"] in text
+
+
 def test_cli_reports_drift_as_text_and_a_dirty_config(
     checked_out_project: Path, live_foundation: LiveFoundation, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -491,6 +502,15 @@ def test_cli_refusals_exit_2(aws: None, project_dir: Path, tmp_path: Path, capsy
     )
     assert cli.main(["--project-dir", str(project_dir), "verify", "--stack", "qa"]) == 2
     assert "no stack 'qa'" in capsys.readouterr().err
+    args = ["--project-dir", str(project_dir), "verify", "--stack", "management"]
+    assert cli.main([*args, "--output", str(tmp_path / "missing" / "report.json")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_cli_unknown_profile_exits_2(checked_out_project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--project-dir", str(checked_out_project), "verify", "--stack", "management", "--profile", "no-such"]
+    assert cli.main(args) == 2
+    assert "The config profile (no-such) could not be found" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------------------------------------
