@@ -6,8 +6,8 @@ the Log Archive, the organization trail, AWS Config in every account it reaches,
 GuardDuty and Security Hub. Every stack, the management one too, lays down its own account's baseline: S3 Block
 Public Access, its state backend and its CI roles. Every stack gets an AWS provider pinned to its own account and
 region; default providers are disabled in the stack files, so no resource can land elsewhere by accident.
-Resources in the Log Archive and Audit accounts go through providers that assume the account's access role,
-pinned the same way.
+Resources in the Log Archive and Audit accounts go through providers that assume the account's access role in an
+update and its read-only role (``<prefix>-readonly``) in a preview, pinned the same way.
 """
 
 from __future__ import annotations

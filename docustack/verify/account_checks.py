@@ -1,5 +1,6 @@
-"""Checks every stack gets, management included. The account stacks' own resources (state backend, account
-baseline, CI roles) get their checks here as those resources land."""
+"""The check every stack gets first: the caller belongs to the stack's account. The checks of a stack's own
+resources (state backend, account baseline, CI roles) are in ``baseline_checks.py``; the management stack's
+audit services in ``audit_checks.py``."""
 
 from __future__ import annotations
 
