@@ -344,6 +344,22 @@ def _preview_trusts_another_repository(a: LiveAccount) -> None:
     session().client("iam").update_assume_role_policy(RoleName=PREVIEW_ROLE, PolicyDocument=minify(document))
 
 
+def _key_policy_opened_to_another_account(a: LiveAccount) -> None:
+    kms = session().client("kms")
+    key_id = a.settings.state_backend.key_id
+    policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+    policy["Statement"].append(
+        {
+            "Sid": "Outsider",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+        }
+    )
+    kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps(policy))
+
+
 def _key_rotation_off(a: LiveAccount) -> None:
     session().client("kms").disable_key_rotation(KeyId=a.settings.state_backend.key_id)
 
@@ -390,6 +406,10 @@ ACCOUNT_TAMPERING: dict[str, tuple[Callable[[LiveAccount], None], set[tuple[str,
     ),
     "state key rotation off": (_key_rotation_off, {("STATE-KEY", f"{STATE_KEY}/Rotation")}),
     "state key disabled": (_key_disabled, {("STATE-KEY", f"{STATE_KEY}/State")}),
+    "state key policy opened to another account": (
+        _key_policy_opened_to_another_account,
+        {("STATE-KEY", f"{STATE_KEY}/Policy")},
+    ),
     "TLS-only policy removed": (
         _tls_policy_removed,
         {("STATE-BUCKET", "bucket:docustack-pulumi-state-216482851263/Policy")},

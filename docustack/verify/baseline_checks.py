@@ -86,7 +86,11 @@ def state_bucket(context: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check("STATE-KEY", "The state key is enabled, rotates, and its alias points at the declared key", kinds=EVERY_STACK)
+@check(
+    "STATE-KEY",
+    "The state key is a customer managed key of the declared policy, enabled, rotating, and its alias points at it",
+    kinds=EVERY_STACK,
+)
 def state_key(context: CheckContext) -> Iterator[Finding]:
     backend = context.reader(LiveStateBackend)
     resource = f"key:{backend.spec.key_alias}"
@@ -99,6 +103,10 @@ def state_key(context: CheckContext) -> Iterator[Finding]:
     yield compared(f"{resource}/State", "Enabled", key["KeyState"])
     rotation = backend.kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"]
     yield compared(f"{resource}/Rotation", on_off(KEY_ROTATION_ENABLED), on_off(rotation))
+    yield compared(f"{resource}/KeyManager", "CUSTOMER", key.get("KeyManager", "unknown"))
+    # A policy widened to another account would let its principals read this account's state and secrets.
+    live_policy = json.loads(backend.kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+    yield compared_documents(f"{resource}/Policy", "KMS's default key policy", backend.spec.key_policy(), live_policy)
 
 
 @check("ACCOUNT-PUBLIC-ACCESS-BLOCK", "Account-level S3 Block Public Access has all four flags on", kinds=EVERY_STACK)
