@@ -275,6 +275,19 @@ def log_key_policy(
                 "Action": "kms:Decrypt",
                 "Resource": "*",
                 "Condition": {"Null": {"kms:EncryptionContext:aws:cloudtrail:arn": "false"}},
+            },
+        )
+        # Config snapshots and flow logs carry no CloudTrail context, and with an S3 Bucket Key the context is
+        # the bucket's ARN: readers also decrypt through S3, which the bucket policies let them read
+        # (kms:ViaService: https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+        statements.append(
+            {
+                "Sid": "AllowLogReadersDecryptThroughS3",
+                "Effect": "Allow",
+                "Principal": {"AWS": list(reader_role_arns)},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}},
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}

@@ -253,16 +253,29 @@ def test_key_policy_lets_services_encrypt_and_only_readers_decrypt(plan: Plan) -
         "Resource": "*",
         "Condition": {"Null": {"kms:EncryptionContext:aws:cloudtrail:arn": "false"}},
     }
+    # Everything else they read (Config snapshots, flow logs, objects under a Bucket Key) only through S3.
+    assert statements["AllowLogReadersDecryptThroughS3"] == {
+        "Sid": "AllowLogReadersDecryptThroughS3",
+        "Effect": "Allow",
+        "Principal": {"AWS": [READER]},
+        "Action": "kms:Decrypt",
+        "Resource": "*",
+        "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}},
+    }
     # No one else may decrypt: every other kms:Decrypt grant is to a service principal, scoped by a condition.
     for sid, statement in statements.items():
-        if sid in ("EnableLogArchiveAccountAdministration", "AllowLogReadersDecrypt"):
+        if sid in (
+            "EnableLogArchiveAccountAdministration",
+            "AllowLogReadersDecrypt",
+            "AllowLogReadersDecryptThroughS3",
+        ):
             continue
         assert "Service" in statement["Principal"] and statement["Condition"], sid
 
 
 def test_without_readers_no_one_outside_the_account_reads() -> None:
     plan = _plan(reader_role_arns=())
-    assert "AllowLogReadersDecrypt" not in key_statements(plan)
+    assert not [sid for sid in key_statements(plan) if sid.startswith("AllowLogReaders")]
     assert "AllowLogReaders" not in bucket_statements(plan)
 
 
