@@ -15,6 +15,29 @@ GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
 STS_AUDIENCE = "sts.amazonaws.com"
 READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
+# Data-plane reads that ReadOnlyAccess grants and neither a preview nor docustack verify needs.
+DATA_READ_ACTIONS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+    "ssm:GetParameterHistory",
+    "logs:GetLogEvents",
+    "logs:FilterLogEvents",
+    "logs:StartQuery",
+    "logs:GetQueryResults",
+    "sqs:ReceiveMessage",
+    "kinesis:GetRecords",
+    "athena:GetQueryResults",
+    "glacier:GetJobOutput",
+    "ec2:GetConsoleOutput",
+    "ec2:GetConsoleScreenshot",
+    "lambda:GetFunction",
+    "rds:DownloadDBLogFilePortion",
+)
 
 
 def pull_request_subject(repository: str) -> str:
@@ -97,8 +120,9 @@ def preview_state_policy(bucket_arn: str, key_arn: str) -> dict[str, Any]:
     saves nothing: reference/aws-facts.md, item 27), and kms:Decrypt, which reads the SSE-KMS state objects and
     unwraps the stack's data key for the awskms secrets provider. No Encrypt: a preview encrypts no new key.
 
-    ReadOnlyAccess would also let any pull request read every object in the account; a preview reads no object
-    but the state, so the rest is denied (this is an account that may hold PHI)."""
+    ReadOnlyAccess would also let any pull request read every object in the account, and the data of its
+    tables, parameters, queues, streams and logs. A preview reads configuration, not data: the rest is denied
+    (this is an account that may hold PHI, and a pull request's code runs with this role)."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -111,6 +135,7 @@ def preview_state_policy(bucket_arn: str, key_arn: str) -> dict[str, Any]:
                 "Action": ["s3:GetObject", "s3:GetObjectVersion"],
                 "NotResource": f"{bucket_arn}/*",
             },
+            {"Sid": "DenyReadingData", "Effect": "Deny", "Action": list(DATA_READ_ACTIONS), "Resource": "*"},
         ],
     }
 

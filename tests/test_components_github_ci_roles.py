@@ -7,6 +7,7 @@ import json
 import pytest
 
 from components import GithubCiRoles, GithubCiRolesArgs
+from components.github_ci_roles import DATA_READ_ACTIONS, preview_state_policy
 from docustack.offline import Plan, run_program
 from docustack.simulator import web_identity_may_assume
 
@@ -136,7 +137,10 @@ def test_preview_role_reads_the_state_and_decrypts_and_nothing_more(plan: Plan) 
             "Action": ["s3:GetObject", "s3:GetObjectVersion"],
             "NotResource": f"{BUCKET_ARN}/*",
         },
+        {"Sid": "DenyReadingData", "Effect": "Deny", "Action": list(DATA_READ_ACTIONS), "Resource": "*"},
     ]
+    # A pull request's code runs with this role: table items, parameters, queue messages and logs stay closed.
+    assert {"dynamodb:GetItem", "ssm:GetParameter", "logs:GetLogEvents", "sqs:ReceiveMessage"} <= set(DATA_READ_ACTIONS)
 
 
 def test_a_deploy_role_needs_an_environment_or_branch() -> None:
@@ -157,3 +161,10 @@ def test_read_only_role_also_serves_the_verify_branch() -> None:
     for role_name, subject, allowed in cases:
         claims = {AUD: "sts.amazonaws.com", SUB: subject}
         assert web_identity_may_assume(role(roles, role_name), provider_arn(roles), claims) is allowed, subject
+
+
+def test_the_read_only_policy_names_only_real_actions() -> None:
+    import parliament
+
+    document = preview_state_policy(BUCKET_ARN, KEY_ARN)
+    assert [f"{f.issue}: {f.detail}" for f in parliament.analyze_policy_string(json.dumps(document)).findings] == []
