@@ -12,19 +12,29 @@ protect-log-archive SCP guards:
 
 SCPs never restrict the management account (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html),
 so each bucket policy refuses deletes and weakening itself, to every principal but the exempt roles.
+
+Every grant to a service principal uses only the request context that service's own page documents for that
+request, and its confused-deputy keys: CloudTrail ``aws:SourceArn`` (the organization trail); AWS Config and
+VPC Flow Logs (``delivery.logs.amazonaws.com``) ``aws:SourceAccount``, listing the organization's accounts. Neither
+page documents ``aws:SourceOrgID`` for these requests, and the AWS Config page says its service principal "won't
+work with organization ID or organization units based conditions". The account list grows with the organization,
+so the documents are checked against S3's 20 KB bucket-policy and KMS's 32 KB key-policy quotas when built.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_aws as aws
 
 import policies
 from components.private_bucket import private_bucket_settings
+
+if TYPE_CHECKING:
+    from docustack.settings import StackSettings
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 CONFIG = "config.amazonaws.com"
@@ -33,6 +43,12 @@ LOG_DELIVERY = "delivery.logs.amazonaws.com"  # VPC Flow Logs (and other vended 
 PROTECTING_SCP = "protect-log-archive.json"
 OBJECT_ACTIONS_SID = "DenyDeletingLogObjects"
 BUCKET_ACTIONS_SID = "DenyDeletingOrWeakeningLogBucket"
+# "Bucket policies are limited to 20 KB in size"
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-policies.html). Whether S3 counts 20,000 or 20,480
+# bytes is not stated; the smaller number is the limit here.
+MAX_BUCKET_POLICY_BYTES = 20_000
+# "Key policy document size: 32 KB (32,768 bytes)" (https://docs.aws.amazon.com/kms/latest/developerguide/resource-limits.html).
+MAX_KEY_POLICY_BYTES = 32_768
 
 Document = dict[str, Any]
 
@@ -47,6 +63,9 @@ class LogArchiveArgs:
     trail_arn: str  # arn:aws:cloudtrail:<home region>:<management id>:trail/<name>
     # arn:aws:iam::<log archive account>:role/<name>: only that account's exempt roles pass the deny statements.
     exempt_role_arns: pulumi.Input[Sequence[str]]
+    # Every account whose AWS Config recorders or VPC flow logs deliver here: the management account and each member
+    # account (delivery_account_ids). AWS Config and flow-log delivery are scoped to these with aws:SourceAccount.
+    source_account_ids: pulumi.Input[Sequence[str]]
     object_lock_mode: str = "COMPLIANCE"
     retention_days: int = 365
     transition_days: int = 90
@@ -66,6 +85,30 @@ def key_alias(name: str) -> str:
 
 def bucket_arn(bucket: str) -> str:
     return f"arn:aws:s3:::{bucket}"
+
+
+def delivery_account_ids(management_account_id: str, member_account_ids: Sequence[str]) -> list[str]:
+    """The ``aws:SourceAccount`` values of the Config and flow-log grants: sorted, each account once."""
+    return sorted({management_account_id, *member_account_ids})
+
+
+class PolicyTooLargeError(ValueError):
+    """A policy document larger than AWS accepts (too many accounts in ``aws:SourceAccount``)."""
+
+
+def checked_size(document: Document, limit: int, what: str) -> Document:
+    """``document`` if its minified text fits in ``limit`` bytes; otherwise a clear error naming the quota."""
+    size = len(policies.minify(document).encode("utf-8"))
+    if size > limit:
+        raise PolicyTooLargeError(
+            f"the {what} would be {size} bytes, over AWS's limit of {limit}: too many delivering accounts "
+            f"in aws:SourceAccount"
+        )
+    return document
+
+
+def _source_accounts(account_ids: Sequence[str]) -> Document:
+    return {"aws:SourceAccount": list(account_ids)}
 
 
 def _allow_service(sid: str, service: str, action: str | list[str], resource: str, condition: Document) -> Document:
@@ -136,6 +179,7 @@ def log_bucket_policy(
     management_account_id: str,
     organization_id: str,
     trail_arn: str,
+    source_account_ids: Sequence[str],
     exempt_role_arns: Sequence[str],
     reader_role_arns: Sequence[str] = (),
 ) -> Document:
@@ -143,7 +187,7 @@ def log_bucket_policy(
     arn = bucket_arn(bucket)
     trail = {"aws:SourceArn": trail_arn}
     owner_full_control = {"s3:x-amz-acl": "bucket-owner-full-control"}
-    organization = {"aws:SourceOrgID": organization_id}
+    accounts = _source_accounts(source_account_ids)
     statements = [
         _tls_only(bucket),
         # Organization trail grants, Sids as AWS writes them; aws:SourceArn is always the management account's
@@ -163,70 +207,85 @@ def log_bucket_policy(
             f"{arn}/AWSLogs/{organization_id}/*",
             {"StringEquals": {**owner_full_control, **trail}},
         ),
-        # VPC Flow Logs to S3: https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-permissions.html,
-        # scoped to the organization rather than listing every account (aws:SourceOrgID, as Control Tower does).
+        # VPC Flow Logs to S3, Sids and keys as AWS writes them:
+        # https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-permissions.html (aws:SourceAccount of the
+        # flow log's owner on both statements; GetBucketAcl and ListBucket in one statement). For many accounts,
+        # "for aws:SourceAccount, specify the list of account IDs for which logs are being delivered to this
+        # bucket": https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-V2-S3.html.
+        # The optional aws:SourceArn (arn:aws:logs:<region>:<account>:*) is left out: it names the same accounts
+        # and would double the policy's size.
         _allow_service(
             "AWSLogDeliveryAclCheck",
             LOG_DELIVERY,
             ["s3:GetBucketAcl", "s3:ListBucket"],
             arn,
-            {"StringEquals": organization},
+            {"StringEquals": accounts},
         ),
         _allow_service(
             "AWSLogDeliveryWrite",
             LOG_DELIVERY,
             "s3:PutObject",
             f"{arn}/AWSLogs/*/vpcflowlogs/*",
-            {"StringEquals": {**owner_full_control, **organization}},
+            {"StringEquals": {**owner_full_control, **accounts}},
         ),
         *_readers(bucket, reader_role_arns),
         *_deny_weakening(bucket, exempt_role_arns),
     ]
-    return {"Version": "2012-10-17", "Statement": statements}
+    document = {"Version": "2012-10-17", "Statement": statements}
+    return checked_size(document, MAX_BUCKET_POLICY_BYTES, f"bucket policy of {bucket}")
 
 
 def config_bucket_policy(
     bucket: str,
     *,
-    organization_id: str,
+    source_account_ids: Sequence[str],
     exempt_role_arns: Sequence[str],
     reader_role_arns: Sequence[str] = (),
 ) -> Document:
-    """The AWS Config bucket's policy: delivery from every account of the organization, nothing else."""
+    """The AWS Config bucket's policy: delivery from the organization's accounts, nothing else."""
     arn = bucket_arn(bucket)
-    organization = {"aws:SourceOrgID": organization_id}
+    accounts = _source_accounts(source_account_ids)
     statements = [
         _tls_only(bucket),
-        # Cross-account delivery falls back to the config.amazonaws.com principal when the bucket does not
-        # grant the recorder's role: https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html
+        # https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html: delivery to a bucket in
+        # another account falls back to the config.amazonaws.com principal when the bucket does not grant the
+        # recorder's role. AWS's three statements (GetBucketAcl, ListBucket for the existence check, PutObject
+        # with bucket-owner-full-control) each carry aws:SourceAccount; the page adds that the service principal
+        # "won't work with organization ID or organization units based conditions", so the organization is
+        # expressed as the list of its accounts. GetBucketAcl and ListBucket share one statement (same principal,
+        # resource and condition) so that the list appears twice, not three times, within the 20 KB quota.
         _allow_service(
-            "AWSConfigBucketPermissionsCheck", CONFIG, "s3:GetBucketAcl", arn, {"StringEquals": organization}
+            "AWSConfigBucketPermissionsCheck",
+            CONFIG,
+            ["s3:GetBucketAcl", "s3:ListBucket"],
+            arn,
+            {"StringEquals": accounts},
         ),
-        _allow_service("AWSConfigBucketExistenceCheck", CONFIG, "s3:ListBucket", arn, {"StringEquals": organization}),
         _allow_service(
             "AWSConfigBucketDelivery",
             CONFIG,
             "s3:PutObject",
             f"{arn}/AWSLogs/*/Config/*",
-            {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **organization}},
+            {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **accounts}},
         ),
         *_readers(bucket, reader_role_arns),
         *_deny_weakening(bucket, exempt_role_arns),
     ]
-    return {"Version": "2012-10-17", "Statement": statements}
+    document = {"Version": "2012-10-17", "Statement": statements}
+    return checked_size(document, MAX_BUCKET_POLICY_BYTES, f"bucket policy of {bucket}")
 
 
 def log_key_policy(
     *,
     account_id: str,
     management_account_id: str,
-    organization_id: str,
     trail_arn: str,
+    source_account_ids: Sequence[str],
     reader_role_arns: Sequence[str] = (),
 ) -> Document:
     """The key policy: the services encrypt, only the named readers decrypt (besides the key's own account)."""
     trail = {"aws:SourceArn": trail_arn}
-    organization = {"aws:SourceOrgID": organization_id}
+    accounts = _source_accounts(source_account_ids)
     statements: list[Document] = [
         # Without this the key becomes unmanageable: https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
         {
@@ -252,17 +311,21 @@ def log_key_policy(
         _allow_service("AllowCloudTrailDescribeKey", CLOUDTRAIL, "kms:DescribeKey", "*", {"StringEquals": trail}),
         # Same page: with an S3 Bucket Key, kms:Decrypt is required to create or update a trail with SSE-KMS.
         _allow_service("AllowCloudTrailBucketKey", CLOUDTRAIL, "kms:Decrypt", "*", {"StringEquals": trail}),
-        # https://docs.aws.amazon.com/config/latest/developerguide/s3-kms-key-policy.html
+        # https://docs.aws.amazon.com/config/latest/developerguide/s3-kms-key-policy.html: the service principal
+        # gets kms:Decrypt and kms:GenerateDataKey, restricted with aws:SourceAccount (the accounts it delivers for).
         _allow_service(
-            "AllowConfigEncrypt", CONFIG, ["kms:Decrypt", "kms:GenerateDataKey"], "*", {"StringEquals": organization}
+            "AllowConfigEncrypt", CONFIG, ["kms:Decrypt", "kms:GenerateDataKey"], "*", {"StringEquals": accounts}
         ),
-        # https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-permissions.html (SSE-KMS)
+        # Flow logs to an SSE-KMS bucket: the key statement of https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3.html
+        # (its actions), scoped with aws:SourceAccount, the key the flow-log bucket statements document for this
+        # principal (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-permissions.html). UNVERIFIED:
+        # the page text of the key statement's own conditions could not be read here.
         _allow_service(
             "AllowLogDeliveryEncrypt",
             LOG_DELIVERY,
             ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
             "*",
-            {"StringEquals": organization},
+            {"StringEquals": accounts},
         ),
     ]
     if reader_role_arns:
@@ -290,7 +353,44 @@ def log_key_policy(
                 "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}},
             }
         )
-    return {"Version": "2012-10-17", "Statement": statements}
+    document = {"Version": "2012-10-17", "Statement": statements}
+    return checked_size(document, MAX_KEY_POLICY_BYTES, "Log Archive key policy")
+
+
+def log_archive_policies(settings: StackSettings, source_account_ids: Sequence[str]) -> list[Document]:
+    """The three documents the management stack would declare for ``source_account_ids`` (the longest
+    organization ID, a 12-digit Log Archive ID): raises :class:`PolicyTooLargeError` when one would not fit.
+    The settings check runs this with one placeholder ID per account."""
+    assert settings.organization is not None and settings.organization.audit_services is not None
+    archive = settings.organization.audit_services.log_archive
+    log_archive_id = "0" * 12
+    exempt = settings.exempt_role_arns(log_archive_id)
+    readers = archive.log_reader_role_arns
+    accounts = delivery_account_ids(settings.account.id, source_account_ids)
+    return [
+        log_bucket_policy(
+            settings.log_archive_bucket_name(log_archive_id),
+            management_account_id=settings.account.id,
+            organization_id="o-" + "a" * 32,  # Organizations IDs are o- and 10 to 32 characters
+            trail_arn=settings.trail_arn(),
+            source_account_ids=accounts,
+            exempt_role_arns=exempt,
+            reader_role_arns=readers,
+        ),
+        config_bucket_policy(
+            settings.log_archive_bucket_name(log_archive_id, "config"),
+            source_account_ids=accounts,
+            exempt_role_arns=exempt,
+            reader_role_arns=readers,
+        ),
+        log_key_policy(
+            account_id=log_archive_id,
+            management_account_id=settings.account.id,
+            trail_arn=settings.trail_arn(),
+            source_account_ids=accounts,
+            reader_role_arns=readers,
+        ),
+    ]
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -328,13 +428,13 @@ class LogArchive(pulumi.ComponentResource):
         self.key_policy = aws.kms.KeyPolicy(
             f"{name}-key-policy",
             key_id=key.key_id,
-            policy=pulumi.Output.all(args.account_id, args.organization_id).apply(
+            policy=pulumi.Output.all(args.account_id, args.source_account_ids).apply(
                 lambda values: policies.minify(
                     log_key_policy(
                         account_id=values[0],
                         management_account_id=args.management_account_id,
-                        organization_id=values[1],
                         trail_arn=args.trail_arn,
+                        source_account_ids=values[1],
                         reader_role_arns=args.reader_role_arns,
                     )
                 )
@@ -342,8 +442,8 @@ class LogArchive(pulumi.ComponentResource):
             opts=child,
         )
 
-        logs = self._bucket(f"{name}-bucket", args.bucket_name, key, args, locked=True)
-        aws.s3.BucketObjectLockConfiguration(
+        logs, logs_ready = self._bucket(f"{name}-bucket", args.bucket_name, key, args, locked=True)
+        object_lock = aws.s3.BucketObjectLockConfiguration(
             f"{name}-bucket-object-lock",
             bucket=logs.id,
             object_lock_enabled="Enabled",
@@ -357,28 +457,31 @@ class LogArchive(pulumi.ComponentResource):
         self.bucket_policy = self._policy(
             f"{name}-bucket",
             logs,
-            lambda bucket, organization_id, exempt: log_bucket_policy(
+            lambda bucket, organization_id, exempt, accounts: log_bucket_policy(
                 bucket,
                 management_account_id=args.management_account_id,
                 organization_id=organization_id,
                 trail_arn=args.trail_arn,
+                source_account_ids=accounts,
                 exempt_role_arns=exempt,
                 reader_role_arns=args.reader_role_arns,
             ),
             args,
+            after=[*logs_ready, object_lock],
         )
 
-        config = self._bucket(f"{name}-config-bucket", args.config_bucket_name, key, args, locked=False)
+        config, config_ready = self._bucket(f"{name}-config-bucket", args.config_bucket_name, key, args, locked=False)
         self.config_bucket_policy = self._policy(
             f"{name}-config-bucket",
             config,
-            lambda bucket, organization_id, exempt: config_bucket_policy(
+            lambda bucket, _organization_id, exempt, accounts: config_bucket_policy(
                 bucket,
-                organization_id=organization_id,
+                source_account_ids=accounts,
                 exempt_role_arns=exempt,
                 reader_role_arns=args.reader_role_arns,
             ),
             args,
+            after=config_ready,
         )
 
         self.bucket_name = logs.bucket
@@ -396,8 +499,9 @@ class LogArchive(pulumi.ComponentResource):
 
     def _bucket(
         self, name: str, bucket_name: pulumi.Input[str], key: aws.kms.Key, args: LogArchiveArgs, *, locked: bool
-    ) -> aws.s3.Bucket:
-        """A protected, private, versioned, KMS-encrypted bucket with a lifecycle that respects the retention.
+    ) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
+        """A protected, private, versioned, KMS-encrypted bucket with a lifecycle that respects the retention,
+        and the settings resources its bucket policy waits for.
 
         Versioning, ownership, Block Public Access and encryption are the state buckets' settings
         (docustack.state_backend_spec): every private bucket this program makes has them."""
@@ -409,8 +513,8 @@ class LogArchive(pulumi.ComponentResource):
             object_lock_enabled=locked,
             opts=pulumi.ResourceOptions(parent=self, protect=True),
         )
-        private_bucket_settings(name, bucket, key.arn, self)
-        aws.s3.BucketLifecycleConfiguration(
+        settings = private_bucket_settings(name, bucket, key.arn, self)
+        lifecycle = aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             bucket=bucket.id,
             rules=[
@@ -438,20 +542,27 @@ class LogArchive(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        return bucket
+        return bucket, [*settings.all, lifecycle]
 
     def _policy(
         self,
         name: str,
         bucket: aws.s3.Bucket,
-        document: Callable[[str, str, Sequence[str]], Document],
+        document: Callable[[str, str, Sequence[str], Sequence[str]], Document],
         args: LogArchiveArgs,
+        *,
+        after: Sequence[pulumi.Resource],
     ) -> aws.s3.BucketPolicy:
+        """The bucket policy, last: it is what lets the services deliver (the trail and the Config delivery
+        channels wait for it), so nothing lands in the bucket before its ownership, Block Public Access,
+        versioning, encryption, lifecycle and Object Lock settings are in place. S3 also evaluates a new policy
+        against Block Public Access (https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html),
+        so the policy waits for the block as the state backend's does."""
         return aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=bucket.id,
-            policy=pulumi.Output.all(bucket.bucket, args.organization_id, args.exempt_role_arns).apply(
-                lambda values: policies.minify(document(values[0], values[1], values[2]))
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+            policy=pulumi.Output.all(
+                bucket.bucket, args.organization_id, args.exempt_role_arns, args.source_account_ids
+            ).apply(lambda values: policies.minify(document(values[0], values[1], values[2], values[3]))),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
         )

@@ -26,6 +26,13 @@ from docustack.state_backend_spec import (
 class PrivateBucketSettings:
     ownership: aws.s3.BucketOwnershipControls
     public_access_block: aws.s3.BucketPublicAccessBlock
+    versioning: aws.s3.BucketVersioning
+    encryption: aws.s3.BucketServerSideEncryptionConfiguration
+
+    @property
+    def all(self) -> list[pulumi.Resource]:
+        """Every settings resource: what a bucket policy that lets others write waits for."""
+        return [self.versioning, self.ownership, self.public_access_block, self.encryption]
 
 
 def private_bucket_settings(
@@ -34,10 +41,11 @@ def private_bucket_settings(
     """Children ``<name>-versioning``, ``-ownership``, ``-public-access-block`` and ``-encryption`` of ``parent``.
 
     A bucket policy should wait for the returned ownership and public access block: S3 checks a policy against
-    Block Public Access and refuses one while ownership changes.
+    Block Public Access and refuses one while ownership changes. A policy that lets services deliver waits for
+    all of them (``all``), so nothing is written before versioning and default encryption are on.
     """
     child = pulumi.ResourceOptions(parent=parent)
-    aws.s3.BucketVersioning(
+    versioning = aws.s3.BucketVersioning(
         f"{name}-versioning",
         bucket=bucket.id,
         versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status=VERSIONING_STATUS),
@@ -58,7 +66,7 @@ def private_bucket_settings(
         restrict_public_buckets=PUBLIC_ACCESS_BLOCK["RestrictPublicBuckets"],
         opts=child,
     )
-    aws.s3.BucketServerSideEncryptionConfiguration(
+    encryption = aws.s3.BucketServerSideEncryptionConfiguration(
         f"{name}-encryption",
         bucket=bucket.id,
         rules=[
@@ -71,4 +79,4 @@ def private_bucket_settings(
         ],
         opts=child,
     )
-    return PrivateBucketSettings(ownership, public_access_block)
+    return PrivateBucketSettings(ownership, public_access_block, versioning, encryption)

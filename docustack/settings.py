@@ -611,6 +611,14 @@ def _audit_service_errors(
         add("prefix", f"makes the log bucket name {longest!r} longer than {MAX_BUCKET_NAME} characters")
     for index, _ in _duplicates(archive.log_reader_role_arns):
         add(f"{field}.logArchive.logReaderRoleArns[{index}]", "is listed twice")
+    # Config and flow-log delivery list every account in aws:SourceAccount: refuse an organization whose Log
+    # Archive policies would exceed AWS's size limits, before anything is registered.
+    from components.log_archive import PolicyTooLargeError, log_archive_policies  # here: components import settings
+
+    try:
+        log_archive_policies(settings, [f"{index:012d}" for index in range(len(organization.accounts))])
+    except PolicyTooLargeError as error:
+        add("organization.accounts", f"{len(organization.accounts)} accounts are too many for one Log Archive: {error}")
     return problems
 
 

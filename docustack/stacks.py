@@ -50,6 +50,7 @@ from components import (
 )
 from components.config_aggregator import DELEGATED_SERVICES
 from components.github_ci_roles import github_oidc_provider_arn
+from components.log_archive import delivery_account_ids
 from docustack.settings import CONFIG_KEY, ROOT_TARGET, SettingsError, StackSettings, iter_ous, parse_settings
 from docustack.state_backend_spec import StateBackendSpec, provider_default_tags
 
@@ -319,6 +320,10 @@ def compose_audit_services(
             organization_id=organization.id,
             trail_arn=settings.trail_arn(),
             exempt_role_arns=log_archive_account.account_id.apply(settings.exempt_role_arns),
+            # Config recorders and flow logs deliver from every account of the organization.
+            source_account_ids=pulumi.Output.all(*(account.account_id for account in accounts.values())).apply(
+                lambda member_ids: delivery_account_ids(settings.account.id, member_ids)
+            ),
             object_lock_mode=archive_settings.object_lock_mode,
             retention_days=archive_settings.retention_days,
             transition_days=archive_settings.transition_days,

@@ -39,7 +39,13 @@ from components.config_aggregator import ALL_REGIONS, DELEGATED_SERVICES
 from components.config_recorder import RECORD_ALL_SUPPORTED, RECORDER_NAME
 from components.github_ci_roles import GITHUB_OIDC_URL, STS_AUDIENCE, deploy_trust_policy, preview_trust_policy
 from components.guardduty_organization import AUTO_ENABLE_ORGANIZATION_MEMBERS
-from components.log_archive import config_bucket_policy, key_alias, log_bucket_policy, log_key_policy
+from components.log_archive import (
+    config_bucket_policy,
+    delivery_account_ids,
+    key_alias,
+    log_bucket_policy,
+    log_key_policy,
+)
 from components.organization_trail import TRAIL_SETTINGS
 from components.security_hub_organization import AUTO_ENABLE, AUTO_ENABLE_STANDARDS
 from docustack import project
@@ -242,6 +248,7 @@ def build_audit_services(foundation: LiveFoundation, organization_id: str, monke
     )
     exempt = settings.exempt_role_arns(log_archive_id)
     readers = archive_settings.log_reader_role_arns
+    accounts = delivery_account_ids(settings.account.id, list(foundation.account_ids.values()))
 
     kms = log_archive.client("kms")
     key = kms.create_key(Description="Log Archive")["KeyMetadata"]
@@ -253,8 +260,8 @@ def build_audit_services(foundation: LiveFoundation, organization_id: str, monke
             log_key_policy(
                 account_id=log_archive_id,
                 management_account_id=settings.account.id,
-                organization_id=organization_id,
                 trail_arn=settings.trail_arn(),
+                source_account_ids=accounts,
                 reader_role_arns=readers,
             )
         ),
@@ -281,6 +288,7 @@ def build_audit_services(foundation: LiveFoundation, organization_id: str, monke
                 management_account_id=settings.account.id,
                 organization_id=organization_id,
                 trail_arn=settings.trail_arn(),
+                source_account_ids=accounts,
                 exempt_role_arns=exempt,
                 reader_role_arns=readers,
             )
@@ -291,7 +299,7 @@ def build_audit_services(foundation: LiveFoundation, organization_id: str, monke
         Bucket=config_bucket,
         Policy=policies.minify(
             config_bucket_policy(
-                config_bucket, organization_id=organization_id, exempt_role_arns=exempt, reader_role_arns=readers
+                config_bucket, source_account_ids=accounts, exempt_role_arns=exempt, reader_role_arns=readers
             )
         ),
     )

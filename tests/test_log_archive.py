@@ -23,6 +23,10 @@ TRAIL = f"arn:aws:cloudtrail:us-east-1:{MANAGEMENT}:trail/organization-trail"
 EXEMPT = ["arn:aws:iam::*:role/OrganizationAccountAccessRole", "arn:aws:iam::*:role/docustack-break-glass"]
 READER = f"arn:aws:iam::{LOG_ARCHIVE}:role/log-reader"
 OWNER_FULL_CONTROL = {"s3:x-amz-acl": "bucket-owner-full-control"}
+WORKLOAD = "777788889999"
+# The accounts whose Config recorders and flow logs deliver: sorted, each once (delivery_account_ids).
+SOURCE_ACCOUNTS = sorted([MANAGEMENT, LOG_ARCHIVE, WORKLOAD])
+FROM_ACCOUNTS = {"aws:SourceAccount": SOURCE_ACCOUNTS}
 
 
 def _plan(**overrides: Any) -> Plan:
@@ -34,6 +38,7 @@ def _plan(**overrides: Any) -> Plan:
         "organization_id": ORG,
         "trail_arn": TRAIL,
         "exempt_role_arns": tuple(EXEMPT),
+        "source_account_ids": SOURCE_ACCOUNTS,
         "reader_role_arns": (READER,),
         **overrides,
     }
@@ -151,47 +156,54 @@ def test_bucket_policy_grants_the_organization_trail_exactly(plan: Plan) -> None
         }
 
 
-def test_bucket_policy_grants_flow_log_delivery_to_the_organization_only(plan: Plan) -> None:
+def test_bucket_policy_grants_flow_log_delivery_to_the_organizations_accounts_only(plan: Plan) -> None:
     statements = bucket_statements(plan)
-    assert statements["AWSLogDeliveryAclCheck"]["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
-    assert statements["AWSLogDeliveryAclCheck"]["Action"] == ["s3:GetBucketAcl", "s3:ListBucket"]
-    assert statements["AWSLogDeliveryAclCheck"]["Resource"] == f"arn:aws:s3:::{BUCKET}"
-    assert statements["AWSLogDeliveryAclCheck"]["Condition"] == {"StringEquals": {"aws:SourceOrgID": ORG}}
+    # https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-permissions.html: aws:SourceAccount on both.
+    assert statements["AWSLogDeliveryAclCheck"] == {
+        "Sid": "AWSLogDeliveryAclCheck",
+        "Effect": "Allow",
+        "Principal": {"Service": "delivery.logs.amazonaws.com"},
+        "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
+        "Resource": f"arn:aws:s3:::{BUCKET}",
+        "Condition": {"StringEquals": FROM_ACCOUNTS},
+    }
     assert statements["AWSLogDeliveryWrite"] == {
         "Sid": "AWSLogDeliveryWrite",
         "Effect": "Allow",
         "Principal": {"Service": "delivery.logs.amazonaws.com"},
         "Action": "s3:PutObject",
         "Resource": f"arn:aws:s3:::{BUCKET}/AWSLogs/*/vpcflowlogs/*",
-        "Condition": {"StringEquals": {**OWNER_FULL_CONTROL, "aws:SourceOrgID": ORG}},
+        "Condition": {"StringEquals": {**OWNER_FULL_CONTROL, **FROM_ACCOUNTS}},
     }
     # Config does not write here, and CloudTrail does not write to the Config bucket.
     assert not any("config" in json.dumps(s.get("Principal")) for s in statements.values())
 
 
-def test_config_bucket_policy_grants_config_delivery_to_the_organization_only(plan: Plan) -> None:
+def test_config_bucket_policy_grants_config_delivery_to_the_organizations_accounts_only(plan: Plan) -> None:
     statements = bucket_statements(plan, "log-archive-config-bucket-policy")
     config = {"Service": "config.amazonaws.com"}
-    organization = {"aws:SourceOrgID": ORG}
+    # https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html: aws:SourceAccount on the
+    # ACL check, the existence check (ListBucket) and the delivery.
     assert statements["AWSConfigBucketPermissionsCheck"] == {
         "Sid": "AWSConfigBucketPermissionsCheck",
         "Effect": "Allow",
         "Principal": config,
-        "Action": "s3:GetBucketAcl",
+        "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
         "Resource": f"arn:aws:s3:::{CONFIG_BUCKET}",
-        "Condition": {"StringEquals": organization},
+        "Condition": {"StringEquals": FROM_ACCOUNTS},
     }
-    assert statements["AWSConfigBucketExistenceCheck"]["Action"] == "s3:ListBucket"
-    assert statements["AWSConfigBucketExistenceCheck"]["Condition"] == {"StringEquals": organization}
     assert statements["AWSConfigBucketDelivery"] == {
         "Sid": "AWSConfigBucketDelivery",
         "Effect": "Allow",
         "Principal": config,
         "Action": "s3:PutObject",
         "Resource": f"arn:aws:s3:::{CONFIG_BUCKET}/AWSLogs/*/Config/*",
-        "Condition": {"StringEquals": {**OWNER_FULL_CONTROL, **organization}},
+        "Condition": {"StringEquals": {**OWNER_FULL_CONTROL, **FROM_ACCOUNTS}},
     }
     assert not any("cloudtrail" in json.dumps(s.get("Principal")) for s in statements.values())
+    # Exactly these service grants: nothing else reaches the Config bucket as a service.
+    services = sorted(sid for sid, s in statements.items() if "Service" in (s.get("Principal") or {}))
+    assert services == ["AWSConfigBucketDelivery", "AWSConfigBucketPermissionsCheck"]
 
 
 def test_bucket_policies_refuse_deletes_and_weakening_to_all_but_the_exempt_roles(plan: Plan) -> None:
@@ -238,13 +250,39 @@ def test_key_policy_lets_services_encrypt_and_only_readers_decrypt(plan: Plan) -
             "StringEquals": {"aws:SourceArn": TRAIL},
         },
     }
-    assert statements["AllowCloudTrailDescribeKey"]["Action"] == "kms:DescribeKey"
-    assert statements["AllowCloudTrailDescribeKey"]["Condition"] == {"StringEquals": {"aws:SourceArn": TRAIL}}
-    assert statements["AllowConfigEncrypt"]["Principal"] == {"Service": "config.amazonaws.com"}
-    assert statements["AllowConfigEncrypt"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
-    assert statements["AllowConfigEncrypt"]["Condition"] == {"StringEquals": {"aws:SourceOrgID": ORG}}
-    assert statements["AllowLogDeliveryEncrypt"]["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
-    assert statements["AllowLogDeliveryEncrypt"]["Condition"] == {"StringEquals": {"aws:SourceOrgID": ORG}}
+    assert statements["AllowCloudTrailDescribeKey"] == {
+        "Sid": "AllowCloudTrailDescribeKey",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"},
+        "Action": "kms:DescribeKey",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceArn": TRAIL}},
+    }
+    assert statements["AllowCloudTrailBucketKey"] == {
+        "Sid": "AllowCloudTrailBucketKey",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"},
+        "Action": "kms:Decrypt",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceArn": TRAIL}},
+    }
+    # https://docs.aws.amazon.com/config/latest/developerguide/s3-kms-key-policy.html
+    assert statements["AllowConfigEncrypt"] == {
+        "Sid": "AllowConfigEncrypt",
+        "Effect": "Allow",
+        "Principal": {"Service": "config.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": "*",
+        "Condition": {"StringEquals": FROM_ACCOUNTS},
+    }
+    assert statements["AllowLogDeliveryEncrypt"] == {
+        "Sid": "AllowLogDeliveryEncrypt",
+        "Effect": "Allow",
+        "Principal": {"Service": "delivery.logs.amazonaws.com"},
+        "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+        "Resource": "*",
+        "Condition": {"StringEquals": FROM_ACCOUNTS},
+    }
     assert statements["AllowLogReadersDecrypt"] == {
         "Sid": "AllowLogReadersDecrypt",
         "Effect": "Allow",

@@ -20,7 +20,7 @@ from typing import Any
 from components.config_aggregator import ALL_REGIONS, DELEGATED_SERVICES
 from components.config_recorder import RECORD_ALL_SUPPORTED
 from components.guardduty_organization import AUTO_ENABLE_ORGANIZATION_MEMBERS
-from components.log_archive import config_bucket_policy, key_alias, log_bucket_policy
+from components.log_archive import config_bucket_policy, delivery_account_ids, key_alias, log_bucket_policy
 from components.organization_trail import LOGGING_ENABLED, TRAIL_SETTINGS
 from components.security_hub_organization import AUTO_ENABLE, AUTO_ENABLE_STANDARDS
 from docustack.bucket_state import BucketState, absent_if
@@ -190,18 +190,21 @@ def log_bucket_policies(context: CheckContext) -> Iterator[Finding]:
     organization_id = audit.organization.description["Id"]
     exempt = settings.exempt_role_arns(audit.log_archive_id or "*")
     readers = audit.declared.log_archive.log_reader_role_arns
+    # The program lists the declared accounts that exist (compose_audit_services); so does this.
+    accounts = delivery_account_ids(settings.account.id, list(audit.organization.account_ids.values()))
     declared = {
         LOG_BUCKET: log_bucket_policy(
             audit.bucket_name(LOG_BUCKET),
             management_account_id=settings.account.id,
             organization_id=organization_id,
             trail_arn=settings.trail_arn(),
+            source_account_ids=accounts,
             exempt_role_arns=exempt,
             reader_role_arns=readers,
         ),
         CONFIG_BUCKET: config_bucket_policy(
             audit.bucket_name(CONFIG_BUCKET),
-            organization_id=organization_id,
+            source_account_ids=accounts,
             exempt_role_arns=exempt,
             reader_role_arns=readers,
         ),
