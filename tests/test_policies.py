@@ -278,3 +278,23 @@ def test_the_scp_quotas_are_kept_once_per_policy_type() -> None:
     assert policies.QUOTAS["SERVICE_CONTROL_POLICY"] == policies.PolicyQuota(10240, 10, "FullAWSAccess")
     assert policies.SCP_QUOTA is policies.QUOTAS["SERVICE_CONTROL_POLICY"]
     assert not hasattr(policies, "MAX_SCP_CHARACTERS")
+
+
+def test_the_exempt_roles_are_exempt_from_exactly_what_the_readme_says(rendered: dict[str, dict]) -> None:
+    exempt = ["arn:aws:iam::*:role/OrganizationAccountAccessRole", "arn:aws:iam::*:role/docustack-break-glass"]
+    not_exempt = {
+        (name, statement["Sid"])
+        for name, document in rendered.items()
+        for statement in document["Statement"]
+        if statement.get("Condition", {}).get("ArnNotLike", {}).get("aws:PrincipalARN") != exempt
+    }
+    # The data-protection statements bind the exempt roles too; every other statement exempts them.
+    assert not_exempt == {
+        ("require-s3-encryption", "DenyUnencryptedS3Uploads"),
+        ("deny-public-s3", "DenyPublicCannedAcls"),
+    }
+    readme = " ".join((policies.POLICY_DIR.parent / "README.md").read_text().split())
+    assert (
+        "They are not exempt from the two data-protection statements, `require-s3-encryption` and the public-ACL "
+        "statement of `deny-public-s3`"
+    ) in readme
