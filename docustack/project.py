@@ -77,7 +77,7 @@ def _sibling_settings(project_dir: Path, stack: str) -> dict[str, Any]:
             continue
         try:
             config = read_stack_config(project_dir, name)
-        except ProjectError:
+        except (ProjectError, OSError, ValueError):  # ValueError: a file that is not UTF-8
             continue
         if CONFIG_KEY in config:
             siblings[name] = config[CONFIG_KEY]

@@ -344,3 +344,10 @@ def test_an_account_stacks_ci_role_may_not_carry_an_exempt_name(project_dir: Pat
 @pytest.fixture
 def dev_raw(project_dir: Path) -> Raw:
     return project.read_stack_config(project_dir, "dev")[CONFIG_KEY]
+
+
+def test_an_unreadable_sibling_stack_file_does_not_stop_another_stack(project_dir: Path, tmp_path: Path) -> None:
+    folder = _copy_project(project_dir, tmp_path)
+    (folder / "Pulumi.staging.yaml").write_bytes(b"config:\n  docustack:settings: \xff\xfe\n")
+    (folder / "Pulumi.prod.yaml").write_text("config: [unclosed\n")
+    assert project.load_stack_settings(folder, "dev").account.id == "216482851263"
