@@ -774,14 +774,16 @@ def _exempt_roles_locked_out(settings: StackSettings, name: str, rendered: str) 
     model = simulator.OrganizationModel(
         management_account_id=settings.account.id,
         ou_parents={"probe": None},
-        accounts={"probe": simulator.AccountNode("probe", PROBE_MEMBER_ACCOUNT_ID, "probe")},
+        accounts={"probe": simulator.AccountNode(name="probe", id=PROBE_MEMBER_ACCOUNT_ID, ou="probe")},
         attachments={ROOT_TARGET: [simulator.AttachedPolicy(name, json.loads(rendered))]},
     )
     for role in organization.guardrail_exempt_roles:
         principal = f"arn:aws:iam::{PROBE_MEMBER_ACCOUNT_ID}:role/{role}"
         try:
             denied_everything = all(
-                not simulator.evaluate(model, simulator.Request(action, "probe", region, principal)).allowed
+                not simulator.evaluate(
+                    model, simulator.Request(action=action, account="probe", region=region, principal_arn=principal)
+                ).allowed
                 for region in settings.allowed_regions
                 for action in EXEMPT_ROLE_WORK
             )
