@@ -20,6 +20,9 @@ EXEMPT = f"arn:aws:iam::{DEV_ID}:role/docustack-break-glass"
 ORG_ACCESS = "arn:aws:iam::111122223333:role/OrganizationAccountAccessRole"
 LOG_READER = "arn:aws:iam::111122223333:role/log-reader"
 LOG_BUCKET = "docustack-log-archive-111122223333"
+CI_DEPLOY = f"arn:aws:iam::{DEV_ID}:role/docustack-github-deploy"
+AUDIT_ANALYST = "arn:aws:iam::111122223333:role/security-analyst"
+CONFIG_SERVICE_LINKED = f"arn:aws:iam::{DEV_ID}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 SSE = "s3:x-amz-server-side-encryption"
 
 
@@ -465,6 +468,170 @@ PROBES: tuple[Probe, ...] = (
         "the administrator's deploy role is exempt",
     ),
     Probe("read Config in dev", _req("config:DescribeConfigurationRecorders", "dev"), True, "reading is fine"),
+    # protect-guardrails: narrowing or redirecting the detective controls is as quiet as stopping them
+    Probe(
+        "narrow the Config recorder in dev",
+        _req("config:PutConfigurationRecorder", "dev"),
+        False,
+        "a recorder that records nothing is off without saying so (Control Tower's GRCONFIGENABLED)",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "redirect the Config delivery channel in staging",
+        _req("config:PutDeliveryChannel", "staging"),
+        False,
+        "history delivered elsewhere never reaches the Log Archive",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "shorten Config retention in prod",
+        _req("config:PutRetentionConfiguration", "prod"),
+        False,
+        "the history must outlive an incident",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "drop resource types from recording in sandbox",
+        _req("config:DisassociateResourceTypes", "sandbox"),
+        False,
+        "narrowing by resource type is narrowing",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "CI deploy role changes the Config recorder",
+        _req("config:PutConfigurationRecorder", "dev", principal=CI_DEPLOY),
+        False,
+        "the deploy role is an account admin, not exempt: Config changes go through an exempt role (README)",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "exempt role sets up Config recording",
+        _req("config:PutDeliveryChannel", "dev", principal=EXEMPT),
+        True,
+        "an account stack's first up runs as an exempt role and makes the recorder and channel",
+    ),
+    Probe(
+        "Config's service-linked role is not bound",
+        _req("config:PutConfigurationRecorder", "dev", principal=CONFIG_SERVICE_LINKED),
+        True,
+        "SCPs never bind service-linked roles",
+    ),
+    Probe(
+        "turn off GuardDuty auto-enable from audit",
+        _req("guardduty:UpdateOrganizationConfiguration", "audit", principal=AUDIT_ANALYST),
+        False,
+        "new accounts would join unwatched",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "delete the GuardDuty publishing destination in audit",
+        _req("guardduty:DeletePublishingDestination", "audit", principal=AUDIT_ANALYST),
+        False,
+        "findings would stop reaching the archive",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "create an auto-archive filter in prod",
+        _req("guardduty:CreateFilter", "prod"),
+        False,
+        "a suppression rule archives findings before anyone sees them",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "trust an IP list in dev",
+        _req("guardduty:CreateIPSet", "dev"),
+        False,
+        "GuardDuty raises no finding for a trusted IP",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "audit's access role sets GuardDuty auto-enable",
+        _req("guardduty:UpdateOrganizationConfiguration", "audit", principal=ORG_ACCESS),
+        True,
+        "the management stack deploys the organization settings through the exempt role",
+    ),
+    Probe(
+        "disable a Security Hub standard in dev",
+        _req("securityhub:BatchDisableStandards", "dev"),
+        False,
+        "a disabled standard checks nothing",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "disable a Security Hub control in staging",
+        _req("securityhub:UpdateStandardsControl", "staging"),
+        False,
+        "one control at a time is still off",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "stop importing GuardDuty findings into Security Hub",
+        _req("securityhub:DisableImportFindingsForProduct", "prod"),
+        False,
+        "the integration that carries findings to the Audit account",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "create a Security Hub suppression rule in audit",
+        _req("securityhub:CreateAutomationRule", "audit", principal=AUDIT_ANALYST),
+        False,
+        "automation rules can suppress findings as they arrive",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "exempt role changes Security Hub standards",
+        _req("securityhub:BatchDisableStandards", "audit", principal=ORG_ACCESS),
+        True,
+        "the exempt roles keep the means to change the detective controls deliberately",
+    ),
+    Probe(
+        "enable a Security Hub standard in dev", _req("securityhub:BatchEnableStandards", "dev"), True, "more is fine"
+    ),
+    # protect-guardrails: member principals may not assume the exempt roles
+    Probe(
+        "member admin assumes the break-glass role",
+        _req("sts:AssumeRole", "dev", resource=EXEMPT),
+        False,
+        "a hand-made trust policy naming a member principal must not open the way round every guardrail",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "member admin assumes another account's OrganizationAccountAccessRole",
+        _req("sts:AssumeRole", "prod", resource=ORG_ACCESS),
+        False,
+        "only the management account, which SCPs do not bind, reaches member accounts through it",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "CI deploy role tags a session into the break-glass role",
+        _req("sts:TagSession", "dev", principal=CI_DEPLOY, resource=EXEMPT),
+        False,
+        "session tags are authorized against the role too",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "exempt role chains into the break-glass role",
+        _req("sts:AssumeRole", "audit", principal=ORG_ACCESS, resource=EXEMPT),
+        True,
+        "exempt-to-exempt chaining stays open: the management stack's role may repair the break-glass role",
+    ),
+    Probe(
+        "management account assumes OrganizationAccountAccessRole",
+        _req(
+            "sts:AssumeRole",
+            "management",
+            principal=f"arn:aws:iam::{MANAGEMENT_ID}:role/operator",
+            resource=ORG_ACCESS,
+        ),
+        True,
+        "SCPs never bind the management account: it keeps its way into every member",
+    ),
+    Probe(
+        "member admin assumes an ordinary role",
+        _req("sts:AssumeRole", "dev", resource=f"arn:aws:iam::{DEV_ID}:role/app"),
+        True,
+        "only the exempt roles are closed",
+    ),
     # Deny Public S3 (Workloads OU)
     Probe(
         "turn off account public access block in dev",
@@ -495,6 +662,27 @@ PROBES: tuple[Probe, ...] = (
     ),
     Probe(
         "private ACL on upload", _put("dev", "app-data", sse="aws:kms", acl="private"), True, "private ACLs are fine"
+    ),
+    # Not exempt: the data-protection statements bind the exempt roles too (README, "The guardrails")
+    Probe(
+        "exempt role uploads without encryption header",
+        _req("s3:PutObject", "dev", principal=EXEMPT, resource="arn:aws:s3:::app-data/key"),
+        False,
+        "no repair needs an unencrypted upload; an exempt role can send the header",
+        ("require-s3-encryption",),
+    ),
+    Probe(
+        "exempt role sets a public-read ACL",
+        _req(
+            "s3:PutBucketAcl",
+            "prod",
+            principal=ORG_ACCESS,
+            resource="arn:aws:s3:::app-data",
+            context={"s3:x-amz-acl": "public-read"},
+        ),
+        False,
+        "no repair needs a public bucket in an account that holds PHI",
+        ("deny-public-s3",),
     ),
     Probe(
         "sandbox changes public access block",

@@ -7,7 +7,14 @@ from typing import Any
 
 import yaml
 
-from docustack.settings import CONFIG_KEY, SettingsError, SettingsProblem, StackSettings, parse_settings
+from docustack.settings import (
+    CONFIG_KEY,
+    SettingsError,
+    SettingsProblem,
+    StackSettings,
+    cross_stack_problems,
+    parse_settings,
+)
 
 STACKS = ("management", "dev", "staging", "prod")
 
@@ -55,4 +62,23 @@ def load_stack_settings(project_dir: Path, stack: str) -> StackSettings:
     source = f"Pulumi.{stack}.yaml"
     if CONFIG_KEY not in config:
         raise SettingsError(source, [SettingsProblem(CONFIG_KEY, "is missing from the stack's config")])
-    return parse_settings(config[CONFIG_KEY], source=source, policy_dir=project_dir / "policies")
+    settings = parse_settings(config[CONFIG_KEY], source=source, policy_dir=project_dir / "policies")
+    problems = cross_stack_problems(stack, settings, _sibling_settings(project_dir, stack))
+    if problems:
+        raise SettingsError(source, problems)
+    return settings
+
+
+def _sibling_settings(project_dir: Path, stack: str) -> dict[str, Any]:
+    """The raw ``docustack:settings`` of every other stack file that can be read (the others report themselves)."""
+    siblings: dict[str, Any] = {}
+    for name in stack_names(project_dir):
+        if name == stack:
+            continue
+        try:
+            config = read_stack_config(project_dir, name)
+        except (ProjectError, OSError, ValueError):  # ValueError: a file that is not UTF-8
+            continue
+        if CONFIG_KEY in config:
+            siblings[name] = config[CONFIG_KEY]
+    return siblings

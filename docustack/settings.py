@@ -4,7 +4,10 @@ Every stack has one structured config value, ``docustack:settings``. Pydantic ch
 (unknown keys are errors); :func:`semantic_errors` then runs the cross-field and AWS-quota checks and collects
 every problem before anything is reported, in the manner of LZA's organization-config validator. Both kinds
 of problem come out of :func:`parse_settings` as one :class:`SettingsError` whose lines each name the field
-path and the reason.
+path and the reason: when a field has the wrong shape, the cross-field checks still run on the rest (the bad
+value is set aside, see :func:`parse_settings`). :func:`settings_warnings` names what may be legitimate but
+deserves a look (shown by ``docustack plan`` and ``pulumi preview``); :func:`cross_stack_problems` compares one
+stack file with its siblings.
 
 Values that the operator must still fill in are written as placeholders, ``<like-this>``. They are accepted
 where an identifier of an existing thing goes (account IDs, the organization ID to adopt); the offline plan
@@ -13,6 +16,7 @@ and ``pulumi preview`` warn about them, and ``pulumi up`` refuses to deploy whil
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -33,8 +37,12 @@ REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 SLUG = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 # IAM role names: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html (RoleName pattern).
 ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+MAX_ROLE_NAME = 64
+MAX_ACCOUNT_NAME = 50
 SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com$")
-# Organizations CreateAccount: AccountName 1-50 chars, Email 6-64 chars.
+# Organizations CreateAccount (https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateAccount.html):
+# AccountName 1-50 characters of pattern [\u0020-\u007E]+ (printable ASCII), Email 6-64 characters.
+ACCOUNT_NAME = re.compile(r"^[\u0020-\u007E]{1,50}$")
 EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 OU_NAME = re.compile(r"^[^/\n]{1,128}$")
 # CloudTrail trail names: 3-128 characters of letters, digits, '.', '_' and '-', starting and ending with a letter
@@ -56,9 +64,11 @@ KMS_KEY_ARN = re.compile(r"^arn:aws:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
 KMS_KEY_ID = re.compile(r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$")
 
 # Organizations quotas: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
+# (the per-policy-type quotas are in policies.QUOTAS).
 MAX_OU_DEPTH = 5
-MAX_SCPS_PER_TARGET = 5
 FULL_AWS_ACCESS = "FullAWSAccess"
+# The OU the strategy document puts the Log Archive and Audit accounts in.
+SECURITY_OU = "Security"
 ROOT_TARGET = "root"
 
 
@@ -155,7 +165,14 @@ class MemberAccountSettings(_Model):
     """
 
     name: Slug
-    account_name: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    account_name: (
+        Annotated[
+            str,
+            Field(min_length=1, max_length=50),
+            _pattern(ACCOUNT_NAME, "an account name of printable ASCII characters (Organizations CreateAccount)"),
+        ]
+        | None
+    ) = None
     email: Email
     ou: str = Field(description="path of the OU, e.g. 'Workloads' or 'Workloads/Regulated'")
     id: AccountId | None = None
@@ -370,11 +387,13 @@ class SettingsProblem:
 class SettingsError(Exception):
     """Every problem found in one stack's settings; ``str()`` is the message to show, one line each."""
 
-    def __init__(self, source: str, problems: list[SettingsProblem]) -> None:
+    def __init__(self, source: str, problems: list[SettingsProblem], note: str = "") -> None:
         self.source = source
         self.problems = problems
+        self.note = note
         lines = "\n".join(f"  - {problem}" for problem in problems)
-        super().__init__(f"{source}: {len(problems)} problem(s) in {CONFIG_KEY}:\n{lines}")
+        tail = f"\n  ({note})" if note else ""
+        super().__init__(f"{source}: {len(problems)} problem(s) in {CONFIG_KEY}:\n{lines}{tail}")
 
 
 def _loc_to_path(loc: tuple[Any, ...]) -> str:
@@ -403,25 +422,102 @@ def _walk(value: Any, path: str = CONFIG_KEY) -> Iterator[tuple[str, Any]]:
 def parse_settings(raw: Any, *, source: str = "settings", policy_dir: Path | None = None) -> StackSettings:
     """Check ``raw`` (the decoded ``docustack:settings`` value) and return the typed settings.
 
-    Raises :class:`SettingsError` with every problem found: first the shape of each field, then, when the
-    shape is right, the cross-field checks and AWS quotas.
+    Raises :class:`SettingsError` with every problem found: the shape of each field, and the cross-field checks
+    and AWS quotas. When some fields have the wrong shape, the cross-field checks run on the rest: each bad value
+    is set aside (an unknown key dropped, a bad identifier read as a placeholder, a bad optional value left to its
+    default) and the settings are checked again; problems the set-aside values could cause are not reported. If
+    that is not possible (a required field is missing or has no stand-in), the error says the cross-field checks
+    did not run and why.
     """
     if raw is None:
         raise SettingsError(source, [SettingsProblem(CONFIG_KEY, "is missing from the stack's config")])
     try:
         settings = StackSettings.model_validate(raw)
     except ValidationError as error:
-        problems = []
-        for detail in error.errors(include_url=False):
-            message = detail["msg"].removeprefix("Value error, ")
-            if detail["type"] == "extra_forbidden":
-                message = "is not a known setting (check the spelling)"
-            problems.append(SettingsProblem(_loc_to_path(detail["loc"]), message))
+        problems = _shape_problems(error)
+        partial, unreadable = _set_aside(raw, error)
+        if partial is None:
+            note = (
+                "cross-field checks did not run: "
+                + ", ".join(unreadable)
+                + " has no value they could use; fix the problems above and run again"
+            )
+            raise SettingsError(source, problems, note) from None
+        shape_paths = [p.path for p in problems]
+        problems += [
+            problem
+            for problem in semantic_errors(partial, policy_dir=policy_dir)
+            if not any(_related(problem.path, path) for path in shape_paths)
+        ]
         raise SettingsError(source, problems) from None
     problems = semantic_errors(settings, policy_dir=policy_dir)
     if problems:
         raise SettingsError(source, problems)
     return settings
+
+
+def _shape_problems(error: ValidationError) -> list[SettingsProblem]:
+    problems = []
+    for detail in error.errors(include_url=False):
+        message = detail["msg"].removeprefix("Value error, ")
+        if detail["type"] == "extra_forbidden":
+            message = "is not a known setting (check the spelling)"
+        problems.append(SettingsProblem(_loc_to_path(detail["loc"]), message))
+    return problems
+
+
+def _related(path: str, other: str) -> bool:
+    """One path is the other or lies inside it: a problem there may come from the value set aside."""
+    return any(a == b or a.startswith((f"{b}.", f"{b}[")) for a, b in ((path, other), (other, path)))
+
+
+SET_ASIDE = "<set-aside>"  # a placeholder: accepted wherever an identifier goes, skipped by the cross-field checks
+
+
+def _set_aside(raw: Any, error: ValidationError) -> tuple[StackSettings | None, list[str]]:
+    """The settings with every badly shaped value set aside, or ``None`` and the paths that have no stand-in.
+
+    First try: an unknown key is dropped, any other bad value becomes a placeholder. Second try, for values that
+    take no placeholder: the key is dropped, so an optional field falls back to its default.
+    """
+    errors = [detail["loc"] for detail in error.errors(include_url=False)]
+    candidate = copy.deepcopy(raw)
+    for loc in errors:
+        _replace(candidate, loc, drop=False)
+    for attempt in (1, 2):
+        try:
+            return StackSettings.model_validate(candidate), []
+        except ValidationError as again:
+            remaining = [detail["loc"] for detail in again.errors(include_url=False)]
+            if attempt == 2 or not all(_replace(candidate, loc, drop=True) for loc in remaining):
+                return None, sorted({_loc_to_path(loc) for loc in remaining})
+    return None, []  # pragma: no cover (the loop always returns)
+
+
+def _replace(raw: Any, loc: tuple[Any, ...], *, drop: bool) -> bool:
+    """Set aside the value at ``loc`` in ``raw``: drop the key, or put a placeholder in its place."""
+    parts = [part for part in loc if not str(part).startswith(("function-", "constrained-"))]
+    if not parts:
+        return False
+    container = raw
+    for part in parts[:-1]:
+        try:
+            container = container[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    last = parts[-1]
+    if isinstance(container, dict) and last in container:
+        if drop or not isinstance(container[last], str | int | float) or isinstance(container[last], bool):
+            del container[last]
+        else:
+            container[last] = SET_ASIDE
+        return True
+    # A list item is never removed (the paths of the items after it would shift); a string can be a placeholder.
+    listed = isinstance(container, list) and isinstance(last, int) and 0 <= last < len(container)
+    if listed and not drop and isinstance(container[last], str):
+        container[last] = SET_ASIDE
+        return True
+    return False
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -468,11 +564,16 @@ def semantic_errors(settings: StackSettings, *, policy_dir: Path | None = None) 
             "account.region",
             f"{settings.account.region!r} is not one of the allowed regions {settings.allowed_regions}",
         )
-    problems += _state_backend_errors(settings) + _ci_errors(settings)
+    problems += _state_backend_errors(settings) + _ci_errors(settings) + _derived_name_errors(settings)
     organization = settings.organization
     if organization is None:
         if settings.config_recording is None:
             add("configRecording", "is required in an account stack: every account records AWS Config")
+        else:
+            log_archive_id = settings.config_recording.log_archive_account_id
+            bucket = settings.log_archive_bucket_name(_for_length(log_archive_id), "config")
+            if len(bucket) > MAX_BUCKET_NAME:
+                add("prefix", f"makes the Config bucket name {bucket!r} longer than {MAX_BUCKET_NAME} characters")
         return problems
     if settings.config_recording is not None:
         add("configRecording", "belongs to account stacks; the management stack records Config via auditServices")
@@ -484,13 +585,25 @@ def semantic_errors(settings: StackSettings, *, policy_dir: Path | None = None) 
     if "SERVICE_CONTROL_POLICY" not in organization.enabled_policy_types and organization.service_control_policies:
         add("organization.enabledPolicyTypes", "must include SERVICE_CONTROL_POLICY to attach SCPs")
 
+    problems += _exempt_name_errors(settings, organization)
+
     ous = iter_ous(organization)
     ou_paths = {node.path for node in ous}
     seen_paths: set[str] = set()
+    # OU names that differ only in case: 'ou:workloads' and 'ou:Workloads' would both be valid targets, so an SCP
+    # could land on the twin the reader did not mean. Whether Organizations itself tells them apart is not
+    # documented (CreateOrganizationalUnit only gives the length, 1-128); refused either way.
+    seen_folded: dict[str, str] = {}
     for node in ous:
         if node.path in seen_paths:
             add(node.field.removeprefix(f"{CONFIG_KEY}.") + ".name", f"OU {node.path!r} is declared twice")
+        elif node.path.casefold() in seen_folded:
+            add(
+                node.field.removeprefix(f"{CONFIG_KEY}.") + ".name",
+                f"OU {node.path!r} differs from OU {seen_folded[node.path.casefold()]!r} only in case",
+            )
         seen_paths.add(node.path)
+        seen_folded.setdefault(node.path.casefold(), node.path)
         if node.depth > MAX_OU_DEPTH:
             add(
                 node.field.removeprefix(f"{CONFIG_KEY}.") + ".name",
@@ -515,6 +628,12 @@ def semantic_errors(settings: StackSettings, *, policy_dir: Path | None = None) 
             ids.setdefault(account.id, f"accounts[{index}]")
         if account.ou not in ou_paths:
             add(f"{field}.ou", f"OU {account.ou!r} is not declared in organization.organizationalUnits")
+        if account.account_name is None and len(account.name) > MAX_ACCOUNT_NAME:
+            add(
+                f"{field}.name",
+                f"is also the AWS account name, which Organizations limits to {MAX_ACCOUNT_NAME} characters; "
+                "set accountName",
+            )
 
     if (organization.service_control_policies or organization.audit_services) and (
         organization.log_archive_account not in names
@@ -548,19 +667,203 @@ def semantic_errors(settings: StackSettings, *, policy_dir: Path | None = None) 
             add(f"{field}.file", str(error))
             continue
         size = len(rendered)
-        if size > policies.MAX_SCP_CHARACTERS:
+        if size > policies.SCP_QUOTA.max_characters:
             add(
                 f"{field}.file",
-                f"renders to {size} characters; an SCP may have at most {policies.MAX_SCP_CHARACTERS}",
+                f"renders to {size} characters; an SCP may have at most {policies.SCP_QUOTA.max_characters}",
             )
+        locked_out = _exempt_roles_locked_out(settings, scp.name, rendered)
+        if locked_out:
+            add(f"{field}.file", locked_out)
 
+    quota = policies.SCP_QUOTA
     for target, attached_names in attached.items():
-        if len(attached_names) + 1 > MAX_SCPS_PER_TARGET:
+        if len(attached_names) + 1 > quota.max_attached_per_target:
             add(
                 "organization.serviceControlPolicies",
-                f"{target!r} would have {len(attached_names)} SCPs attached directly plus {FULL_AWS_ACCESS}; "
-                f"AWS allows at most {MAX_SCPS_PER_TARGET} ({', '.join(attached_names)})",
+                f"{target!r} would have {len(attached_names)} SCPs attached directly plus {quota.default_policy}; "
+                f"AWS allows at most {quota.max_attached_per_target} ({', '.join(attached_names)})",
             )
+    return problems
+
+
+def _for_length(account_id: str) -> str:
+    """An account ID as long as the real one will be, for name-length checks while it is still a placeholder."""
+    return account_id if ACCOUNT_ID.match(account_id) else "0" * 12
+
+
+def _derived_name_errors(settings: StackSettings) -> list[SettingsProblem]:
+    """Names the prefix makes that AWS would refuse at ``up``, however valid each setting is on its own."""
+    problems: list[SettingsProblem] = []
+    # The state bucket's name, as docustack.state_backend_spec.StateBackendSpec.bucket_name makes it.
+    bucket = f"{settings.prefix}-pulumi-state-{_for_length(settings.account.id)}"
+    if len(bucket) > MAX_BUCKET_NAME:
+        problems.append(
+            SettingsProblem(
+                f"{CONFIG_KEY}.prefix",
+                f"makes the state bucket name {bucket!r} longer than {MAX_BUCKET_NAME} characters",
+            )
+        )
+    # A role name given in ci is checked as a RoleName; only the names derived from the prefix can be too long.
+    roles = [settings.preview_role_name, settings.deploy_role_name]
+    if settings.organization is not None:
+        roles.append(settings.member_read_only_role_name)
+    for role in roles:
+        if len(role) > MAX_ROLE_NAME:
+            problems.append(
+                SettingsProblem(
+                    f"{CONFIG_KEY}.prefix",
+                    f"makes the role name {role!r} longer than the {MAX_ROLE_NAME} characters IAM allows",
+                )
+            )
+    return problems
+
+
+def _exempt_name_errors(settings: StackSettings, organization: OrganizationSettings) -> list[SettingsProblem]:
+    """A role this program makes for CI must not carry an exempt name: whoever can run a pull-request preview or
+    a deploy would then step round every guardrail. IAM role names are unique regardless of case
+    (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html: "Role names are not distinguished
+    by case"), so the comparison ignores case."""
+    exempt = {role.casefold(): role for role in organization.guardrail_exempt_roles}
+    roles = [
+        ("ci.previewRoleName", settings.preview_role_name, "the pull-request preview role"),
+        ("ci.deployRoleName", settings.deploy_role_name, "the CI deploy role"),
+        ("prefix", settings.member_read_only_role_name, "the read-only role in the Log Archive and Audit accounts"),
+    ]
+    return [
+        SettingsProblem(
+            f"{CONFIG_KEY}.{path}",
+            f"{role!r} ({what}) is the name of the exempt role {exempt[role.casefold()]!r} in "
+            "organization.guardrailExemptRoles: CI would escape every guardrail",
+        )
+        for path, role, what in roles
+        if role.casefold() in exempt
+    ]
+
+
+# Requests an exempt role makes to do its job, across services; an SCP that denies an exempt role every one of
+# them in every allowed region leaves nobody below the management account able to repair anything.
+EXEMPT_ROLE_WORK = (
+    "iam:CreateRole",
+    "iam:UpdateAssumeRolePolicy",
+    "sts:AssumeRole",
+    "organizations:DescribeOrganization",
+    "cloudformation:CreateStack",
+    "ec2:DescribeInstances",
+    "s3:PutBucketPolicy",
+    "kms:PutKeyPolicy",
+    "config:PutConfigurationRecorder",
+)
+PROBE_MEMBER_ACCOUNT_ID = "123456789012"
+
+
+def _exempt_roles_locked_out(settings: StackSettings, name: str, rendered: str) -> str | None:
+    """Why the rendered SCP ``name`` would deny an exempt role everything, or ``None`` when it does not.
+
+    The document is evaluated, alone, by the project's SCP simulator for each exempt role in a member account
+    and each allowed region, over the requests in :data:`EXEMPT_ROLE_WORK` (resource ``*``, no other context):
+    a Deny of ``*`` without an exemption for that role denies them all.
+    """
+    import json
+
+    # The simulator reads these settings models, so it is imported here rather than at the top.
+    from docustack import simulator
+
+    organization = settings.organization
+    assert organization is not None
+    model = simulator.OrganizationModel(
+        management_account_id=settings.account.id,
+        ou_parents={"probe": None},
+        accounts={"probe": simulator.AccountNode(name="probe", id=PROBE_MEMBER_ACCOUNT_ID, ou="probe")},
+        attachments={ROOT_TARGET: [simulator.AttachedPolicy(name, json.loads(rendered))]},
+    )
+    for role in organization.guardrail_exempt_roles:
+        principal = f"arn:aws:iam::{PROBE_MEMBER_ACCOUNT_ID}:role/{role}"
+        try:
+            denied_everything = all(
+                not simulator.evaluate(
+                    model, simulator.Request(action=action, account="probe", region=region, principal_arn=principal)
+                ).allowed
+                for region in settings.allowed_regions
+                for action in EXEMPT_ROLE_WORK
+            )
+        except simulator.UnsupportedPolicy as error:
+            return (
+                f"cannot be checked against the exempt roles: the SCP simulator does not evaluate {error} "
+                "(README, 'Simulating a request')"
+            )
+        if denied_everything:
+            return (
+                f"would deny the exempt role {role!r} everything (no exemption for it in a Deny of every action): "
+                "nobody below the management account could repair the guardrails"
+            )
+    return None
+
+
+def settings_warnings(settings: StackSettings) -> list[str]:
+    """What may be legitimate but deserves a look; ``docustack plan`` and ``pulumi preview`` show each line."""
+    organization = settings.organization
+    if organization is None:
+        return []
+    warnings = []
+    roles = {organization.log_archive_account: "the Log Archive account"}
+    if organization.audit_services is not None:
+        roles[organization.audit_services.audit_account] = "the Audit account"
+    for index, account in enumerate(organization.accounts):
+        if account.name in roles and account.ou.split("/")[0] != SECURITY_OU:
+            warnings.append(
+                f"{CONFIG_KEY}.organization.accounts[{index}].ou: {account.name!r} ({roles[account.name]}) is in "
+                f"OU {account.ou!r}, not in the {SECURITY_OU!r} OU where the strategy document puts it: the "
+                "policies attached to that OU bind it, and those meant for the Security OU do not"
+            )
+    return warnings
+
+
+def cross_stack_problems(stack: str, settings: StackSettings, siblings: Mapping[str, Any]) -> list[SettingsProblem]:
+    """Problems between one stack's settings and the other stack files' (``siblings``: stack name to its raw
+    ``docustack:settings``). A sibling whose settings do not parse is skipped: it reports its own problems.
+
+    - Two stack files for one account would deploy the same state bucket, baseline and CI roles twice, each
+      stack overwriting the other's.
+    - An account stack's CI role must not carry a name the management stack exempts from the guardrails.
+    """
+    problems: list[SettingsProblem] = []
+    parsed: dict[str, StackSettings] = {}
+    for name, raw in siblings.items():
+        if name == stack:
+            continue
+        try:
+            parsed[name] = StackSettings.model_validate(raw)
+        except ValidationError:
+            continue
+    account_id = settings.account.id
+    if not is_placeholder(account_id):
+        for name, other in parsed.items():
+            if other.account.id == account_id:
+                problems.append(
+                    SettingsProblem(
+                        f"{CONFIG_KEY}.account.id",
+                        f"{account_id} is also the account of Pulumi.{name}.yaml: one stack per account, or the "
+                        "two overwrite each other's state bucket, baseline and CI roles",
+                    )
+                )
+    if settings.organization is None:
+        for name, other in parsed.items():
+            if other.organization is None:
+                continue
+            exempt = {role.casefold(): role for role in other.organization.guardrail_exempt_roles}
+            for path, role in (
+                ("ci.previewRoleName", settings.preview_role_name),
+                ("ci.deployRoleName", settings.deploy_role_name),
+            ):
+                if role.casefold() in exempt:
+                    problems.append(
+                        SettingsProblem(
+                            f"{CONFIG_KEY}.{path}",
+                            f"{role!r} is the name of the exempt role {exempt[role.casefold()]!r} in "
+                            f"Pulumi.{name}.yaml (organization.guardrailExemptRoles): CI would escape every guardrail",
+                        )
+                    )
     return problems
 
 

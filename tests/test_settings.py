@@ -154,10 +154,10 @@ BAD_MANAGEMENT: list[tuple[str, Callable[[Raw], None], str, str]] = [
         "declared twice",
     ),
     (
-        "five SCPs on one OU plus FullAWSAccess",
-        lambda r: _org(r)["serviceControlPolicies"].extend(_scp(f"extra-{i}", ["ou:Workloads"]) for i in range(3)),
+        "ten SCPs on one OU plus FullAWSAccess",
+        lambda r: _org(r)["serviceControlPolicies"].extend(_scp(f"extra-{i}", ["ou:Workloads"]) for i in range(8)),
         "serviceControlPolicies",
-        "'ou:Workloads' would have 5 SCPs attached directly plus FullAWSAccess",
+        "'ou:Workloads' would have 10 SCPs attached directly plus FullAWSAccess; AWS allows at most 10",
     ),
     (
         "exempt role name invalid",
@@ -285,9 +285,9 @@ def test_policy_over_the_size_quota_is_reported(management_raw: Raw, tmp_path: P
     for source in (project_dir / "policies").glob("*.json"):
         (tmp_path / source.name).write_text(source.read_text())
     document = json.loads((tmp_path / "region-deny.json").read_text())
-    document["Statement"][0]["NotAction"] += [f"service{i}:SomeLongActionName" for i in range(120)]
+    document["Statement"][0]["NotAction"] += [f"service{i}:SomeLongActionName" for i in range(300)]
     (tmp_path / "region-deny.json").write_text(json.dumps(document, indent=2))
-    with pytest.raises(SettingsError, match=r"renders to \d+ characters; an SCP may have at most 5120"):
+    with pytest.raises(SettingsError, match=r"renders to \d+ characters; an SCP may have at most 10240"):
         parse_settings(management_raw, policy_dir=tmp_path)
 
 
