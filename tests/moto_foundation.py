@@ -190,9 +190,9 @@ def build_account_baseline(raw: dict[str, Any], stack: str) -> StackSettings:
     )["OpenIDConnectProviderArn"]
     ci = settings.ci
     trust = {
-        settings.preview_role_name: preview_trust_policy(provider_arn, ci.repository, ci.verify_branch),
+        settings.preview_role_name: preview_trust_policy(provider_arn, ci.oidc_subject_prefix(), ci.verify_branch),
         settings.deploy_role_name: deploy_trust_policy(
-            provider_arn, ci.repository, ci.deploy_environment, ci.deploy_branch
+            provider_arn, ci.oidc_subject_prefix(), ci.deploy_environment, ci.deploy_branch
         ),
     }
     for role_name, document in trust.items():

@@ -147,16 +147,21 @@ def _subjects(document: Any) -> list[str]:
     return sorted(found)
 
 
-@check("CI-ROLE-TRUST", "The CI roles trust exactly the declared repository's subjects and audience", kinds=EVERY_STACK)
+@check(
+    "CI-ROLE-TRUST",
+    "The CI roles trust exactly the declared repository's subjects (name or immutable-ID form) and audience",
+    kinds=EVERY_STACK,
+)
 def ci_role_trust(context: CheckContext) -> Iterator[Finding]:
     settings = context.settings
     ci = settings.ci
     provider_arn = github_oidc_provider_arn(settings.account.id)
+    # The subject prefix the settings declare: GitHub's immutable-ID form (ci.subjectPrefix, or ci.ownerId and
+    # ci.repositoryId) or the name form. A role still trusting the other form shows up as drift, live sub named.
+    prefix = ci.oidc_subject_prefix()
     declared = {
-        settings.preview_role_name: preview_trust_policy(provider_arn, ci.repository, ci.verify_branch),
-        settings.deploy_role_name: deploy_trust_policy(
-            provider_arn, ci.repository, ci.deploy_environment, ci.deploy_branch
-        ),
+        settings.preview_role_name: preview_trust_policy(provider_arn, prefix, ci.verify_branch),
+        settings.deploy_role_name: deploy_trust_policy(provider_arn, prefix, ci.deploy_environment, ci.deploy_branch),
     }
     iam = context.client("iam")
     for role_name, document in declared.items():
@@ -169,4 +174,10 @@ def ci_role_trust(context: CheckContext) -> Iterator[Finding]:
         if isinstance(live, str):  # botocore decodes it; a raw answer is URL-encoded JSON
             live = json.loads(unquote(live))
         subjects = ", ".join(_subjects(live)) or "none"
-        yield compared_documents(f"role:{role_name}", expected, document, live, detail=[f"live sub: {subjects}"])
+        yield compared_documents(
+            f"role:{role_name}",
+            expected,
+            document,
+            live,
+            detail=[f"live sub: {subjects}", f"declared subject prefix: {prefix}"],
+        )
