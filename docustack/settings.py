@@ -333,8 +333,9 @@ class CiSettings(_Model):
         if self.subject_prefix is not None:
             return self.subject_prefix
         if self.owner_id is not None and self.repository_id is not None:
-            # "The immutable ID is appended to each name with an @ delimiter" (docs.github.com/en/actions/reference/
-            # security/oidc, "Immutable subject claims"); the prefix GitHub's API reports needs no such knowledge.
+            # Each immutable ID is appended to its name with an "@" (GitHub changelog 2026-04-23, editor's note of
+            # 2026-06-10; https://docs.github.com/en/actions/reference/security/oidc, "Immutable subject claims").
+            # subjectPrefix, taken as GitHub's API reports it, needs no such knowledge.
             owner, name = self.repository.split("/")
             return f"repo:{owner}@{self.owner_id}/{name}@{self.repository_id}"
         return f"repo:{self.repository}"
