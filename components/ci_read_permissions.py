@@ -9,7 +9,9 @@ environment variables, API keys, log events, traces, HealthLake. So each read-on
   it imports (``import_``) and a ``--refresh`` for every resource;
 - the reads ``docustack verify`` makes in that account (:data:`VERIFY_ACTIONS`);
 - for the stack's own read-only role, the state: list the state bucket, read the objects under ``.pulumi/``
-  and decrypt with the state key (a preview takes no lock and writes nothing: reference facts, item 27).
+  and decrypt with the state key. The DIY backend keeps everything under ``.pulumi/`` in the bucket
+  (https://www.pulumi.com/docs/iac/operations/stack-management/using-a-diy-backend/); that a preview takes no
+  lock and writes nothing is read from Pulumi's source (``pkg/backend/diy``), not from its documentation.
 
 Which types each role covers is declared below (:data:`ACCOUNT_STACK_TYPES` and friends). The tests run every
 stack's program under the mocks, group what it registers by the account its provider pins, and fail when a type

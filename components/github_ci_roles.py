@@ -140,9 +140,9 @@ def read_only_policy(
     ``s3:ListBucket`` (HeadBucket, and listing the state) only on ``bucket_arns``. With a state bucket and key:
     read the objects under ``.pulumi/`` and ``kms:Decrypt``, which reads the SSE-KMS state objects and unwraps
     the stack's data key for the awskms secrets provider. No write and no Encrypt: a preview takes no lock and
-    saves nothing (reference facts, item 27). The denies keep objects and data closed even if a broader policy is
-    ever attached by hand: an explicit deny wins over any allow
-    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html)."""
+    saves nothing (read from Pulumi's source, ``pkg/backend/diy``; its documentation does not say). The denies
+    keep objects and data closed even if a broader policy is ever attached by hand: an explicit deny wins over
+    any allow (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html)."""
     statements: list[dict[str, Any]] = [
         {"Sid": "ReadConfiguration", "Effect": "Allow", "Action": sorted(read_actions), "Resource": "*"}
     ]

@@ -292,7 +292,8 @@ class CiSettings(_Model):
     (the default for repositories created or renamed since 2026-07-15, and older ones that opt in) sends
     ``repo:<owner>@<owner-id>/<name>@<repo-id>:...``; the name form ``repo:<owner>/<name>:...`` only matches a
     repository that still uses it. Give ``subjectPrefix`` as GitHub's API reports it (``sub_claim_prefix``,
-    README "CI roles"), or ``ownerId`` and ``repositoryId``; with neither the name form is trusted.
+    README "Which OIDC subjects the roles trust"), or ``ownerId`` and ``repositoryId``; with neither the name form
+    is trusted.
     """
 
     repository: GithubRepository = Field(description="'owner/name' of the repository whose workflows assume the roles")

@@ -21,6 +21,7 @@ import boto3
 import pulumi
 import pulumi_aws as aws
 import pytest
+from botocore.client import BaseClient
 from conftest import filled_in_config
 from moto_foundation import LiveFoundation, build_account_stack, run_verify, sign_in
 
@@ -363,21 +364,43 @@ def request_resource(service: str, params: Mapping[str, Any]) -> str:
     return "*"
 
 
+RECORD_EVENT = "test-ci-read-permissions-call"
+
+
 class CallRecorder:
-    """Every operation verify sends, by the role it runs as: the stack's own session, or a member session."""
+    """Every operation verify sends, by the role it runs as: the stack's own session, or a member session.
+
+    Each session gets a botocore event hook that records the call with the session's role. The event is emitted
+    by a wrapper around the client's API call installed last, just before verify runs, so operations that the
+    moto foundation answers with a stub (APIs moto lacks) are recorded too."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str, str, str]] = []
 
     def attach(self, session: boto3.Session, role: str) -> boto3.Session:
-        def record(model: Any, params: Mapping[str, Any], **_: Any) -> None:
-            service = model.service_model.service_name
-            signing = model.service_model.signing_name
-            self.calls.append((role, service, signing, model.name, request_resource(service, params)))
+        def record(client: BaseClient, operation_name: str, params: Mapping[str, Any], **_: Any) -> None:
+            model = client.meta.service_model
+            resource = request_resource(model.service_name, params)
+            self.calls.append((role, model.service_name, model.signing_name, operation_name, resource))
 
-        # before-parameter-build hands the handler the API parameters (before-call has the wire request).
-        session.events.register("before-parameter-build", record, unique_id="test-ci-read-permissions-recorder")
+        session.events.register(RECORD_EVENT, record, unique_id="test-ci-read-permissions-recorder")
         return session
+
+    @staticmethod
+    def announce_every_call(monkeypatch: pytest.MonkeyPatch) -> None:
+        original = BaseClient._make_api_call
+
+        def announced(client: BaseClient, operation_name: str, params: dict) -> Any:
+            service = client.meta.service_model.service_name
+            client.meta.events.emit(
+                f"{RECORD_EVENT}.{service}.{operation_name}",
+                client=client,
+                operation_name=operation_name,
+                params=params,
+            )
+            return original(client, operation_name, params)
+
+        monkeypatch.setattr(BaseClient, "_make_api_call", announced)
 
     def actions(self, role: str) -> set[str]:
         return {
@@ -408,19 +431,16 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[CallRecorder]:
     yield recorder
 
 
-def verify_with_recorder(live: Any, project_dir: Path, stack: str, role: str, recorder: CallRecorder) -> None:
+def verify_with_recorder(
+    live: Any, project_dir: Path, stack: str, role: str, recorder: CallRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import moto_foundation
 
     original = moto_foundation.session
-
-    def recorded_session() -> boto3.Session:
-        return recorder.attach(original(), role)
-
-    moto_foundation.session = recorded_session  # run_verify takes the stack's session from here
-    try:
-        run_verify(live, project_dir, stack)
-    finally:
-        moto_foundation.session = original
+    # run_verify takes the stack's session from here.
+    monkeypatch.setattr(moto_foundation, "session", lambda: recorder.attach(original(), role))
+    recorder.announce_every_call(monkeypatch)
+    run_verify(live, project_dir, stack)
 
 
 def state_arns(settings: Any, stack: str) -> tuple[str, str]:
@@ -447,9 +467,11 @@ def management_documents(settings: Any) -> dict[str, dict[str, Any]]:
 
 
 def test_verify_of_the_management_stack_calls_only_what_its_roles_allow(
-    live_foundation: LiveFoundation, project_dir: Path, recorder: CallRecorder
+    live_foundation: LiveFoundation, project_dir: Path, recorder: CallRecorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    verify_with_recorder(live_foundation, project_dir, "management", "management", recorder)
+    verify_with_recorder(live_foundation, project_dir, "management", "management", recorder, monkeypatch)
+    # Operations moto lacks are stubbed by the foundation, and recorded all the same.
+    assert ("management", "securityhub", "securityhub", "ListOrganizationAdminAccounts", "*") in recorder.calls
     roles = {role for role, *_ in recorder.calls}
     assert roles == {"management", "member"}, "verify reads the member accounts through their read-only role"
     assert recorder.unallowed(management_documents(live_foundation.settings)) == []
@@ -463,7 +485,7 @@ def test_verify_of_an_account_stack_calls_only_what_its_role_allows(
 ) -> None:
     sign_in(monkeypatch, "216482851263")
     live = build_account_stack(filled_in_config("dev")[CONFIG_KEY], "dev")
-    verify_with_recorder(live, project_dir, "dev", "account", recorder)
+    verify_with_recorder(live, project_dir, "dev", "account", recorder, monkeypatch)
     bucket, key = state_arns(live.settings, "dev")
     assert recorder.calls
     assert recorder.unallowed({"account": preview_read_only_policy("account", bucket, key)}) == []
