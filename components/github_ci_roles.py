@@ -3,28 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
 
+from components.ci_read_permissions import role_read_actions
 from policies import minify
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
 STS_AUDIENCE = "sts.amazonaws.com"
-READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
-# Data-plane reads that ReadOnlyAccess grants and neither a preview nor docustack verify needs.
+# Data-plane reads that neither a preview nor docustack verify needs, denied outright: the allow-list grants none
+# of them, and the deny keeps them closed should a broader policy ever be attached to the role by hand.
 DATA_READ_ACTIONS = (
     "dynamodb:BatchGetItem",
     "dynamodb:GetItem",
     "dynamodb:Query",
     "dynamodb:Scan",
+    "dynamodb:PartiQLSelect",
     "ssm:GetParameter",
     "ssm:GetParameters",
     "ssm:GetParametersByPath",
     "ssm:GetParameterHistory",
+    "secretsmanager:GetSecretValue",
     "logs:GetLogEvents",
     "logs:FilterLogEvents",
     "logs:StartQuery",
@@ -36,20 +39,28 @@ DATA_READ_ACTIONS = (
     "ec2:GetConsoleOutput",
     "ec2:GetConsoleScreenshot",
     "lambda:GetFunction",
+    "lambda:GetFunctionConfiguration",
+    "apigateway:GET",
     "rds:DownloadDBLogFilePortion",
+    "healthlake:*",
+    "xray:BatchGetTraces",
+    "xray:GetTraceSummaries",
 )
+# Everything the DIY backend keeps in the state bucket is under this prefix (state, history, locks, meta.yaml).
+STATE_PREFIX = ".pulumi/"
 
 
-def pull_request_subject(repository: str) -> str:
-    return f"repo:{repository}:pull_request"
+def pull_request_subject(subject_prefix: str) -> str:
+    return f"{subject_prefix}:pull_request"
 
 
-def read_only_subjects(repository: str, verify_branch: str | None) -> list[str]:
+def read_only_subjects(subject_prefix: str, verify_branch: str | None) -> list[str]:
     """Who may assume the read-only role: the repository's pull requests (previews) and, when set, workflows
-    on ``verify_branch`` (the scheduled ``docustack verify``)."""
-    subjects = [pull_request_subject(repository)]
+    on ``verify_branch`` (the scheduled ``docustack verify``). ``subject_prefix`` is what every ``sub`` of the
+    repository begins with (``repo:owner/name``, or with immutable subject claims the prefix GitHub reports)."""
+    subjects = [pull_request_subject(subject_prefix)]
     if verify_branch is not None:
-        subjects.append(f"repo:{repository}:ref:refs/heads/{verify_branch}")
+        subjects.append(f"{subject_prefix}:ref:refs/heads/{verify_branch}")
     return subjects
 
 
@@ -64,20 +75,22 @@ def assume_member_read_only_policy(role_arn_pattern: str) -> dict[str, Any]:
     }
 
 
-def deploy_subjects(repository: str, environment: str | None, branch: str | None) -> list[str]:
+def deploy_subjects(subject_prefix: str, environment: str | None, branch: str | None) -> list[str]:
     """A job with ``environment:`` gets the environment subject, one without it the branch's ref subject
-    (docs.github.com, "OpenID Connect reference", subject claims)."""
+    (https://docs.github.com/en/actions/reference/security/oidc, "Example subject claims")."""
     subjects = []
     if environment is not None:
-        subjects.append(f"repo:{repository}:environment:{environment}")
+        subjects.append(f"{subject_prefix}:environment:{environment}")
     if branch is not None:
-        subjects.append(f"repo:{repository}:ref:refs/heads/{branch}")
+        subjects.append(f"{subject_prefix}:ref:refs/heads/{branch}")
     return subjects
 
 
 def trust_policy(provider_arn: str, subjects: list[str], sid: str) -> dict[str, Any]:
     """Web identity trust for exactly these subjects and the STS audience: StringEquals, no wildcards, so no
-    fork, other repository, branch or event matches (reference/aws-facts.md, items 41-42)."""
+    fork, other repository, branch or event matches. The ``aud`` and ``sub`` condition keys of GitHub's provider:
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html ("Configuring a role for
+    GitHub OIDC identity provider"); the subject formats: https://docs.github.com/en/actions/reference/security/oidc."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -102,42 +115,61 @@ def github_oidc_provider_arn(account_id: str) -> str:
     return f"arn:aws:iam::{account_id}:oidc-provider/{GITHUB_OIDC_HOST}"
 
 
-def preview_trust_policy(provider_arn: str, repository: str, verify_branch: str | None = None) -> dict[str, Any]:
-    """The read-only (preview) role: pull requests of ``repository``, and workflows on ``verify_branch``."""
-    return trust_policy(provider_arn, read_only_subjects(repository, verify_branch), "GitHubReadOnly")
+def preview_trust_policy(provider_arn: str, subject_prefix: str, verify_branch: str | None = None) -> dict[str, Any]:
+    """The read-only (preview) role: pull requests of the repository, and workflows on ``verify_branch``."""
+    return trust_policy(provider_arn, read_only_subjects(subject_prefix, verify_branch), "GitHubReadOnly")
 
 
 def deploy_trust_policy(
-    provider_arn: str, repository: str, environment: str | None, branch: str | None
+    provider_arn: str, subject_prefix: str, environment: str | None, branch: str | None
 ) -> dict[str, Any]:
-    """The deploy role: jobs of ``repository`` in the deploy environment and/or on the deploy branch (the
+    """The deploy role: jobs of the repository in the deploy environment and/or on the deploy branch (the
     settings require at least one)."""
-    return trust_policy(provider_arn, deploy_subjects(repository, environment, branch), "GitHubDeploys")
+    return trust_policy(provider_arn, deploy_subjects(subject_prefix, environment, branch), "GitHubDeploys")
 
 
-def preview_state_policy(bucket_arn: str, key_arn: str) -> dict[str, Any]:
-    """What ``pulumi preview`` needs beyond ReadOnlyAccess: list and read the state (a preview takes no lock and
-    saves nothing: reference/aws-facts.md, item 27), and kms:Decrypt, which reads the SSE-KMS state objects and
-    unwraps the stack's data key for the awskms secrets provider. No Encrypt: a preview encrypts no new key.
+def read_only_policy(
+    read_actions: list[str],
+    bucket_arns: list[str],
+    state_bucket_arn: str | None = None,
+    state_key_arn: str | None = None,
+) -> dict[str, Any]:
+    """A read-only role's whole policy: an allow-list, not ``ReadOnlyAccess`` (components/ci_read_permissions.py).
 
-    ReadOnlyAccess would also let any pull request read every object in the account, and the data of its
-    tables, parameters, queues, streams and logs. A preview reads configuration, not data: the rest is denied
-    (this is an account that may hold PHI, and a pull request's code runs with this role)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "ListState", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn},
-            {"Sid": "ReadState", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket_arn}/*"},
-            {"Sid": "DecryptStateAndSecrets", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_arn},
-            {
-                "Sid": "DenyReadingOtherObjects",
-                "Effect": "Deny",
-                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
-                "NotResource": f"{bucket_arn}/*",
-            },
-            {"Sid": "DenyReadingData", "Effect": "Deny", "Action": list(DATA_READ_ACTIONS), "Resource": "*"},
-        ],
-    }
+    ``read_actions`` read configuration (Describe/Get/List of the stack's resource types and of verify's checks);
+    ``s3:ListBucket`` (HeadBucket, and listing the state) only on ``bucket_arns``. With a state bucket and key:
+    read the objects under ``.pulumi/`` and ``kms:Decrypt``, which reads the SSE-KMS state objects and unwraps
+    the stack's data key for the awskms secrets provider. No write and no Encrypt: a preview takes no lock and
+    saves nothing (read from Pulumi's source, ``pkg/backend/diy``; its documentation does not say). The denies
+    keep objects and data closed even if a broader policy is ever attached by hand: an explicit deny wins over
+    any allow (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html)."""
+    statements: list[dict[str, Any]] = [
+        {"Sid": "ReadConfiguration", "Effect": "Allow", "Action": sorted(read_actions), "Resource": "*"}
+    ]
+    if bucket_arns:
+        statements.append(
+            {"Sid": "ListOwnBuckets", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": sorted(bucket_arns)}
+        )
+    state_objects = None
+    if state_bucket_arn is not None:
+        state_objects = f"{state_bucket_arn}/{STATE_PREFIX}*"
+        statements.append({"Sid": "ReadState", "Effect": "Allow", "Action": "s3:GetObject", "Resource": state_objects})
+    if state_key_arn is not None:
+        statements.append(
+            {"Sid": "DecryptStateAndSecrets", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": state_key_arn}
+        )
+    other_objects: dict[str, Any] = {"NotResource": state_objects} if state_objects else {"Resource": "*"}
+    statements += [
+        {"Sid": "DenyReadingOtherObjects", "Effect": "Deny", "Action": ["s3:GetObject", "s3:GetObjectVersion"]}
+        | other_objects,
+        {"Sid": "DenyReadingData", "Effect": "Deny", "Action": list(DATA_READ_ACTIONS), "Resource": "*"},
+    ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def preview_read_only_policy(stack_kind: str, bucket_arn: str, key_arn: str) -> dict[str, Any]:
+    """The stack's own read-only (preview and verify) role: its account's reads, its state bucket and key."""
+    return read_only_policy(role_read_actions(stack_kind), [bucket_arn], bucket_arn, key_arn)
 
 
 @dataclass(frozen=True)
@@ -158,6 +190,11 @@ class GithubCiRolesArgs:
     # A deploy creates and changes anything the stack declares, IAM roles included: documented as admin,
     # bounded by who may assume it (docs/state-backends.md, "CI roles").
     deploy_policy_arns: tuple[str, ...] = (ADMINISTRATOR_ACCESS,)
+    # What every OIDC sub of the repository begins with: "repo:owner/name", or with immutable subject claims the
+    # prefix GitHub reports (CiSettings.oidc_subject_prefix); None means the name form of ``repository``.
+    subject_prefix: str | None = None
+    # Which read-only allow-list the preview role gets (components/ci_read_permissions.py).
+    stack_kind: Literal["account", "management"] = "account"
 
 
 class GithubCiRoles(pulumi.ComponentResource):
@@ -170,7 +207,8 @@ class GithubCiRoles(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GithubCiRolesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("docustack:ci:GithubCiRoles", name, None, opts)
-        deploy = deploy_subjects(args.repository, args.deploy_environment, args.deploy_branch)
+        prefix = args.subject_prefix or f"repo:{args.repository}"
+        deploy = deploy_subjects(prefix, args.deploy_environment, args.deploy_branch)
         if not deploy:
             raise ValueError("the deploy role needs a deploy environment or branch")
         if args.state_bucket_arn is None or args.state_key_arn is None:
@@ -187,20 +225,19 @@ class GithubCiRoles(pulumi.ComponentResource):
             name=args.preview_role_name,
             description=f"pulumi preview and docustack verify (read-only) for {args.repository}",
             assume_role_policy=provider.arn.apply(
-                lambda arn: minify(preview_trust_policy(arn, args.repository, args.verify_branch))
+                lambda arn: minify(preview_trust_policy(arn, prefix, args.verify_branch))
             ),
             max_session_duration=3600,
             opts=child,
         )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-preview-read-only", role=preview.name, policy_arn=READ_ONLY_ACCESS, opts=child
-        )
+        # No managed policy: ReadOnlyAccess, ViewOnlyAccess and SecurityAudit all read data. The allow-list
+        # replaces the earlier ReadOnlyAccess attachment (the next `up` detaches it) and its deny list.
         aws.iam.RolePolicy(
             f"{name}-preview-state",
-            name="pulumi-preview-state",
+            name="read-only",
             role=preview.name,
             policy=pulumi.Output.all(args.state_bucket_arn, args.state_key_arn).apply(
-                lambda arns: minify(preview_state_policy(arns[0], arns[1]))
+                lambda arns: minify(preview_read_only_policy(args.stack_kind, arns[0], arns[1]))
             ),
             opts=child,
         )
@@ -217,9 +254,7 @@ class GithubCiRoles(pulumi.ComponentResource):
             name=args.deploy_role_name,
             description=f"pulumi up from {args.repository} ({', '.join(deploy)})",
             assume_role_policy=provider.arn.apply(
-                lambda arn: minify(
-                    deploy_trust_policy(arn, args.repository, args.deploy_environment, args.deploy_branch)
-                )
+                lambda arn: minify(deploy_trust_policy(arn, prefix, args.deploy_environment, args.deploy_branch))
             ),
             max_session_duration=3600,
             opts=child,

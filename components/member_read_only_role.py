@@ -2,7 +2,10 @@
 
 The management stack's previews (pull requests run them with the read-only CI role) and ``docustack verify``
 read the Log Archive and Audit accounts through this role instead of the accounts' admin access role, so
-code in a pull request never holds admin rights in a member account.
+code in a pull request never holds admin rights in a member account. Its one policy is the allow-list of
+:mod:`components.ci_read_permissions` for what the management stack registers there and verify checks there:
+configuration only. It cannot read a log object, decrypt with the Log Archive key, or read any data; it may
+list the log buckets' keys (HeadBucket needs ``s3:ListBucket``), which name accounts, services and dates.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.ci_read_permissions import role_read_actions
+from components.github_ci_roles import read_only_policy
 from policies import minify
-
-READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 
 
 def management_trust_policy(management_account_id: str) -> dict[str, Any]:
@@ -37,10 +40,16 @@ def management_trust_policy(management_account_id: str) -> dict[str, Any]:
 class MemberReadOnlyRoleArgs:
     role_name: str
     management_account_id: str
+    # The buckets the management stack keeps in the account (the Log Archive's): HeadBucket needs s3:ListBucket.
+    bucket_arns: tuple[str, ...] = ()
+
+
+def member_read_only_policy(bucket_arns: list[str]) -> dict[str, Any]:
+    return read_only_policy(role_read_actions("member"), bucket_arns)
 
 
 class MemberReadOnlyRole(pulumi.ComponentResource):
-    """The role and its ``ReadOnlyAccess`` attachment; pass the member account's provider in ``opts``."""
+    """The role and its read-only allow-list; pass the member account's provider in ``opts``."""
 
     arn: pulumi.Output[str]
 
@@ -55,6 +64,13 @@ class MemberReadOnlyRole(pulumi.ComponentResource):
             max_session_duration=3600,
             opts=child,
         )
-        aws.iam.RolePolicyAttachment(f"{name}-read-only", role=role.name, policy_arn=READ_ONLY_ACCESS, opts=child)
+        # Replaces the earlier ReadOnlyAccess attachment, which reads data (the next `up` detaches it).
+        aws.iam.RolePolicy(
+            f"{name}-read-only",
+            name="read-only",
+            role=role.name,
+            policy=minify(member_read_only_policy(list(args.bucket_arns))),
+            opts=child,
+        )
         self.arn = role.arn
         self.register_outputs({"arn": self.arn})

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
 import policies
@@ -272,10 +272,53 @@ class StateBackendSettings(_Model):
     )
 
 
+def _check_subject_prefix(value: str) -> str:
+    """Only what GitHub documents: ``repo:`` then the owner and the repository joined by ``/``; with immutable
+    subject claims each name carries its ID after a delimiter (``@`` today; GitHub's first announcement used
+    ``-``), so the ID part is taken as GitHub's API reports it. The prefix is compared with StringEquals: no
+    wildcard, no ``:`` (the claim's context follows the prefix after one), no whitespace."""
+    if is_placeholder(value):
+        return value
+    if not value.startswith("repo:"):
+        raise ValueError(f"{value!r} is not an OIDC subject prefix: it starts with 'repo:' (GitHub's sub_claim_prefix)")
+    rest = value.removeprefix("repo:")
+    problems = [
+        reason
+        for bad, reason in (
+            (any(c in rest for c in "*?"), "has a wildcard"),
+            (":" in rest, "has a ':' after 'repo:' (give the prefix only, without :pull_request or :ref:...)"),
+            (any(c.isspace() or not c.isprintable() for c in rest), "has whitespace or a control character"),
+            (rest.count("/") != 1 or rest.startswith("/") or rest.endswith("/"), "is not 'repo:<owner>/<repository>'"),
+        )
+        if bad
+    ]
+    if problems:
+        raise ValueError(f"{value!r} is not an OIDC subject prefix: it {'; it '.join(problems)}")
+    return value
+
+
+SubjectPrefix = Annotated[str, AfterValidator(_check_subject_prefix)]
+# GitHub's numeric owner and repository IDs (the REST API's owner.id and id of a repository).
+GithubId = Annotated[int, Field(strict=True, ge=1)]
+
+
 class CiSettings(_Model):
-    """GitHub Actions OIDC roles: previews from pull requests, deploys from a branch or environment."""
+    """GitHub Actions OIDC roles: previews from pull requests, deploys from a branch or environment.
+
+    The roles trust the OIDC ``sub`` of the repository's workflows. A repository with immutable subject claims
+    (the default for repositories created or renamed since 2026-07-15, and older ones that opt in) sends
+    ``repo:<owner>@<owner-id>/<name>@<repo-id>:...``; the name form ``repo:<owner>/<name>:...`` only matches a
+    repository that still uses it. Give ``subjectPrefix`` as GitHub's API reports it (``sub_claim_prefix``,
+    README "Which OIDC subjects the roles trust"), or ``ownerId`` and ``repositoryId``; with neither the name form
+    is trusted.
+    """
 
     repository: GithubRepository = Field(description="'owner/name' of the repository whose workflows assume the roles")
+    subject_prefix: SubjectPrefix | None = Field(
+        default=None, description="the repository's OIDC subject prefix as GitHub reports it (sub_claim_prefix)"
+    )
+    owner_id: GithubId | None = Field(default=None, description="the repository owner's immutable GitHub ID")
+    repository_id: GithubId | None = Field(default=None, description="the repository's immutable GitHub ID")
     deploy_environment: GithubEnvironment | None = None
     deploy_branch: GitBranch | None = None
     # Scheduled workflows (docustack verify) run on this branch and use the read-only preview role.
@@ -285,6 +328,35 @@ class CiSettings(_Model):
     adopt_oidc_provider: bool = Field(
         default=False, description="import the account's existing token.actions.githubusercontent.com provider"
     )
+
+    @model_validator(mode="after")
+    def _one_subject_form(self) -> CiSettings:
+        if (self.owner_id is None) != (self.repository_id is None):
+            raise ValueError("ownerId and repositoryId go together: give both (or subjectPrefix instead)")
+        if self.subject_prefix is not None and self.owner_id is not None:
+            raise ValueError("give subjectPrefix or ownerId and repositoryId, not both")
+        prefix = self.subject_prefix
+        if prefix is not None and not is_placeholder(prefix) and not is_placeholder(self.repository):
+            # GitHub appends each ID to its name, so the prefix begins with the names (which compare caselessly).
+            owner, name = self.repository.lower().split("/")
+            given_owner, given_name = prefix.removeprefix("repo:").lower().split("/")
+            if not (given_owner.startswith(owner) and given_name.startswith(name)):
+                raise ValueError(
+                    f"subjectPrefix {prefix!r} is not a subject prefix of the repository {self.repository!r}"
+                )
+        return self
+
+    def oidc_subject_prefix(self) -> str:
+        """What every ``sub`` of the repository's workflows begins with, before ``:<context>``."""
+        if self.subject_prefix is not None:
+            return self.subject_prefix
+        if self.owner_id is not None and self.repository_id is not None:
+            # Each immutable ID is appended to its name with an "@" (GitHub changelog 2026-04-23, editor's note of
+            # 2026-06-10; https://docs.github.com/en/actions/reference/security/oidc, "Immutable subject claims").
+            # subjectPrefix, taken as GitHub's API reports it, needs no such knowledge.
+            owner, name = self.repository.split("/")
+            return f"repo:{owner}@{self.owner_id}/{name}@{self.repository_id}"
+        return f"repo:{self.repository}"
 
 
 def _check_kms_key_arn(value: str) -> str:

@@ -181,6 +181,8 @@ def compose_account_baseline(settings: StackSettings, provider: aws.Provider) ->
             ),
             ci=GithubCiRolesArgs(
                 repository=ci.repository,
+                subject_prefix=ci.oidc_subject_prefix(),
+                stack_kind="management" if settings.is_management else "account",
                 preview_role_name=settings.preview_role_name,
                 deploy_role_name=settings.deploy_role_name,
                 deploy_environment=ci.deploy_environment,
@@ -303,7 +305,11 @@ def compose_audit_services(
         }
         MemberReadOnlyRole(
             f"{name}-readonly",
-            MemberReadOnlyRoleArgs(settings.member_read_only_role_name, settings.account.id),
+            MemberReadOnlyRoleArgs(
+                settings.member_read_only_role_name,
+                settings.account.id,
+                bucket_arns=(f"arn:aws:s3:::{settings.log_archive_bucket_pattern()}",),
+            ),
             opts=pulumi.ResourceOptions(provider=providers[home]),
         )
         return providers

@@ -37,7 +37,14 @@ from botocore.exceptions import ClientError
 import policies
 from components.config_aggregator import ALL_REGIONS, DELEGATED_SERVICES
 from components.config_recorder import RECORD_ALL_SUPPORTED, RECORDER_NAME
-from components.github_ci_roles import GITHUB_OIDC_URL, STS_AUDIENCE, deploy_trust_policy, preview_trust_policy
+from components.github_ci_roles import (
+    GITHUB_OIDC_URL,
+    STS_AUDIENCE,
+    assume_member_read_only_policy,
+    deploy_trust_policy,
+    preview_read_only_policy,
+    preview_trust_policy,
+)
 from components.guardduty_organization import AUTO_ENABLE_ORGANIZATION_MEMBERS
 from components.log_archive import (
     config_bucket_policy,
@@ -58,6 +65,7 @@ from docustack.state_backend_spec import (
     PUBLIC_ACCESS_BLOCK,
     SSE_ALGORITHM,
     VERSIONING_STATUS,
+    StateBackendSpec,
 )
 from docustack.verify import Report, run
 from docustack.verify.framework import Finding
@@ -196,14 +204,31 @@ def build_account_baseline(raw: dict[str, Any], stack: str) -> StackSettings:
     )["OpenIDConnectProviderArn"]
     ci = settings.ci
     trust = {
-        settings.preview_role_name: preview_trust_policy(provider_arn, ci.repository, ci.verify_branch),
+        settings.preview_role_name: preview_trust_policy(provider_arn, ci.oidc_subject_prefix(), ci.verify_branch),
         settings.deploy_role_name: deploy_trust_policy(
-            provider_arn, ci.repository, ci.deploy_environment, ci.deploy_branch
+            provider_arn, ci.oidc_subject_prefix(), ci.deploy_environment, ci.deploy_branch
         ),
     }
     for role_name, document in trust.items():
         iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=policies.minify(document))
+    for policy_name, document in read_only_role_policies(settings, stack).items():
+        iam.put_role_policy(
+            RoleName=settings.preview_role_name, PolicyName=policy_name, PolicyDocument=policies.minify(document)
+        )
     return settings
+
+
+def read_only_role_policies(settings: StackSettings, stack: str) -> dict[str, dict[str, Any]]:
+    """The read-only CI role's inline policies as components/github_ci_roles.py declares them."""
+    account = settings.account
+    bucket_arn = f"arn:aws:s3:::{StateBackendSpec.from_settings(settings, stack).bucket_name}"
+    key_arn = f"arn:aws:kms:{account.region}:{account.id}:key/{settings.state_backend.key_id}"
+    kind = "management" if settings.is_management else "account"
+    declared = {"read-only": preview_read_only_policy(kind, bucket_arn, key_arn)}
+    if settings.is_management:
+        role_arns = f"arn:aws:iam::*:role/{settings.member_read_only_role_name}"
+        declared["assume-member-read-only"] = assume_member_read_only_policy(role_arns)
+    return declared
 
 
 def record_config(config: Any, account_id: str, bucket: str, key_arn: str) -> None:

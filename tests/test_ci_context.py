@@ -67,3 +67,34 @@ def test_matrix_lists_only_ready_stacks(project_dir: Path, capsys: pytest.Captur
 def test_not_ready_stack_exits_1(project_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--project-dir", str(project_dir), "ci-context", "--stack", "prod", "--role", "deploy"]) == 1
     assert "is not ready for deploy jobs" in capsys.readouterr().err
+
+
+def _with_ci(stack: str, **ci: object):
+    settings = filled_in_settings(stack)
+    return settings.model_copy(update={"ci": settings.ci.model_copy(update=ci)})
+
+
+def test_the_trusted_subjects_in_the_name_form() -> None:
+    context = ci_context.context_for(filled_in_settings("dev"), "dev", "read-only")
+    lines = context.github_output().splitlines()
+    assert "subject-prefix=repo:docustack/aws-foundation" in lines
+    assert (
+        'trusted-subjects=["repo:docustack/aws-foundation:pull_request", '
+        '"repo:docustack/aws-foundation:ref:refs/heads/main"]'
+    ) in lines
+
+
+def test_the_trusted_subjects_in_the_immutable_id_form() -> None:
+    prefix = "repo:docustack@1234567/aws-foundation@89012345"
+    read_only = ci_context.context_for(_with_ci("dev", subject_prefix=prefix), "dev", "read-only")
+    assert read_only.subject_prefix == prefix
+    assert read_only.trusted_subjects == (f"{prefix}:pull_request", f"{prefix}:ref:refs/heads/main")
+    deploy = ci_context.context_for(_with_ci("dev", owner_id=1234567, repository_id=89012345), "dev", "deploy")
+    assert deploy.trusted_subjects == (f"{prefix}:environment:dev",)
+    assert f'trusted-subjects=["{prefix}:environment:dev"]' in deploy.github_output().splitlines()
+
+
+def test_a_subject_prefix_placeholder_keeps_a_stack_from_read_only_jobs() -> None:
+    dev = _with_ci("dev", subject_prefix="<subject-prefix>")
+    with pytest.raises(ci_context.NotReady, match=r"fill in ci\.subjectPrefix in Pulumi\.dev\.yaml"):
+        ci_context.context_for(dev, "dev", "read-only")

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from components import GithubCiRoles, GithubCiRolesArgs
-from components.github_ci_roles import DATA_READ_ACTIONS, preview_state_policy
+from components.ci_read_permissions import role_read_actions
+from components.github_ci_roles import DATA_READ_ACTIONS, preview_read_only_policy
 from docustack.offline import Plan, run_program
 from docustack.simulator import web_identity_may_assume
 
@@ -117,30 +118,38 @@ def test_oidc_provider_is_githubs_with_the_sts_audience(plan: Plan) -> None:
     )
 
 
-def test_preview_role_reads_the_state_and_decrypts_and_nothing_more(plan: Plan) -> None:
+def test_preview_role_has_no_managed_policy_only_its_allow_list(plan: Plan) -> None:
     attachments = {
         r.name: r.inputs["policyArn"] for r in plan.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     }
-    assert attachments == {
-        "dev-ci-preview-read-only": "arn:aws:iam::aws:policy/ReadOnlyAccess",
-        "dev-ci-deploy-administratoraccess": "arn:aws:iam::aws:policy/AdministratorAccess",
-    }
+    # ReadOnlyAccess, ViewOnlyAccess and SecurityAudit all read data: the preview role has no managed policy.
+    assert attachments == {"dev-ci-deploy-administratoraccess": "arn:aws:iam::aws:policy/AdministratorAccess"}
     inline = plan.one("aws:iam/rolePolicy:RolePolicy")
     assert inline.inputs["role"] == plan.one("aws:iam/role:Role", "dev-ci-preview").outputs["name"]
     assert json.loads(inline.inputs["policy"])["Statement"] == [
-        {"Sid": "ListState", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": BUCKET_ARN},
-        {"Sid": "ReadState", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{BUCKET_ARN}/*"},
+        {"Sid": "ReadConfiguration", "Effect": "Allow", "Action": role_read_actions("account"), "Resource": "*"},
+        {"Sid": "ListOwnBuckets", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": [BUCKET_ARN]},
+        {"Sid": "ReadState", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{BUCKET_ARN}/.pulumi/*"},
         {"Sid": "DecryptStateAndSecrets", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": KEY_ARN},
         {
             "Sid": "DenyReadingOtherObjects",
             "Effect": "Deny",
             "Action": ["s3:GetObject", "s3:GetObjectVersion"],
-            "NotResource": f"{BUCKET_ARN}/*",
+            "NotResource": f"{BUCKET_ARN}/.pulumi/*",
         },
         {"Sid": "DenyReadingData", "Effect": "Deny", "Action": list(DATA_READ_ACTIONS), "Resource": "*"},
     ]
     # A pull request's code runs with this role: table items, parameters, queue messages and logs stay closed.
     assert {"dynamodb:GetItem", "ssm:GetParameter", "logs:GetLogEvents", "sqs:ReceiveMessage"} <= set(DATA_READ_ACTIONS)
+
+
+def test_the_management_preview_role_gets_the_management_allow_list() -> None:
+    plan = plan_roles(stack_kind="management")
+    policy = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    [read] = [s for s in policy["Statement"] if s["Sid"] == "ReadConfiguration"]
+    assert read["Action"] == role_read_actions("management")
+    assert "organizations:DescribeOrganization" in read["Action"]
+    assert "organizations:DescribeOrganization" not in role_read_actions("account")
 
 
 def test_a_deploy_role_needs_an_environment_or_branch() -> None:
@@ -166,5 +175,31 @@ def test_read_only_role_also_serves_the_verify_branch() -> None:
 def test_the_read_only_policy_names_only_real_actions() -> None:
     import parliament
 
-    document = preview_state_policy(BUCKET_ARN, KEY_ARN)
-    assert [f"{f.issue}: {f.detail}" for f in parliament.analyze_policy_string(json.dumps(document)).findings] == []
+    for kind in ("account", "management"):
+        document = preview_read_only_policy(kind, BUCKET_ARN, KEY_ARN)
+        findings = parliament.analyze_policy_string(json.dumps(document)).findings
+        assert [f"{f.issue}: {f.detail}" for f in findings if f.issue != "RESOURCE_STAR"] == []
+
+
+# GitHub's immutable subject claims: the repository's sub begins with the prefix its API reports.
+ID_PREFIX = "repo:docustack@1234567/aws-foundation@89012345"
+
+
+@pytest.mark.parametrize(
+    ("role_name", "subject", "allowed"),
+    [
+        ("dev-ci-preview", f"{ID_PREFIX}:pull_request", True),
+        ("dev-ci-preview", f"{ID_PREFIX}:ref:refs/heads/main", True),
+        ("dev-ci-preview", f"repo:{REPO}:pull_request", False),  # the name form no longer matches
+        ("dev-ci-preview", "repo:docustack@1234567/aws-foundation@89012346:pull_request", False),  # another repo ID
+        ("dev-ci-preview", "repo:docustack@7654321/aws-foundation@89012345:pull_request", False),  # another owner ID
+        ("dev-ci-preview", "repo:docustack-1234567/aws-foundation-89012345:pull_request", False),  # other delimiter
+        ("dev-ci-deploy", f"{ID_PREFIX}:environment:dev", True),
+        ("dev-ci-deploy", f"repo:{REPO}:environment:dev", False),
+        ("dev-ci-deploy", f"{ID_PREFIX}:pull_request", False),
+    ],
+)
+def test_trust_in_the_immutable_id_form(role_name: str, subject: str, allowed: bool) -> None:
+    roles = plan_roles(subject_prefix=ID_PREFIX, verify_branch="main")
+    claims = {AUD: "sts.amazonaws.com", SUB: subject}
+    assert web_identity_may_assume(role(roles, role_name), provider_arn(roles), claims) is allowed, subject

@@ -298,6 +298,7 @@ ACCOUNT_CHECKS = [
     "ACCOUNT-PUBLIC-ACCESS-BLOCK",
     "CI-OIDC-PROVIDER",
     "CI-ROLE-TRUST",
+    "CI-ROLE-READ-ONLY",
 ]
 
 
@@ -340,7 +341,7 @@ def _account_public_access_flag_off(a: LiveAccount) -> None:
 
 
 def _preview_trusts_another_repository(a: LiveAccount) -> None:
-    document = preview_trust_policy(github_oidc_provider_arn(DEV_ACCOUNT_ID), "someone-else/fork")
+    document = preview_trust_policy(github_oidc_provider_arn(DEV_ACCOUNT_ID), "repo:someone-else/fork")
     session().client("iam").update_assume_role_policy(RoleName=PREVIEW_ROLE, PolicyDocument=minify(document))
 
 

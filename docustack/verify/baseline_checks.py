@@ -1,8 +1,9 @@
 """Checks of what every stack lays down in its own account (components/account_baseline.py): the state bucket and
-key, account-level S3 Block Public Access, the GitHub OIDC provider and the CI roles' trust policies.
+key, account-level S3 Block Public Access, the GitHub OIDC provider, the CI roles' trust policies and the read-only
+CI role's policies (no managed policy, exactly the allow-list the component declares).
 
 The expected values come from where the program takes them: :mod:`docustack.state_backend_spec` for the state
-backend, the policy builders of :mod:`components.github_ci_roles` for the trust policies.
+backend, the policy builders of :mod:`components.github_ci_roles` for the trust and read-only policies.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from urllib.parse import unquote
 from components.github_ci_roles import (
     GITHUB_OIDC_HOST,
     STS_AUDIENCE,
+    assume_member_read_only_policy,
     deploy_trust_policy,
     github_oidc_provider_arn,
+    preview_read_only_policy,
     preview_trust_policy,
 )
 from docustack.bucket_state import absent_if
@@ -147,16 +150,21 @@ def _subjects(document: Any) -> list[str]:
     return sorted(found)
 
 
-@check("CI-ROLE-TRUST", "The CI roles trust exactly the declared repository's subjects and audience", kinds=EVERY_STACK)
+@check(
+    "CI-ROLE-TRUST",
+    "The CI roles trust exactly the declared repository's subjects (name or immutable-ID form) and audience",
+    kinds=EVERY_STACK,
+)
 def ci_role_trust(context: CheckContext) -> Iterator[Finding]:
     settings = context.settings
     ci = settings.ci
     provider_arn = github_oidc_provider_arn(settings.account.id)
+    # The subject prefix the settings declare: GitHub's immutable-ID form (ci.subjectPrefix, or ci.ownerId and
+    # ci.repositoryId) or the name form. A role still trusting the other form shows up as drift, live sub named.
+    prefix = ci.oidc_subject_prefix()
     declared = {
-        settings.preview_role_name: preview_trust_policy(provider_arn, ci.repository, ci.verify_branch),
-        settings.deploy_role_name: deploy_trust_policy(
-            provider_arn, ci.repository, ci.deploy_environment, ci.deploy_branch
-        ),
+        settings.preview_role_name: preview_trust_policy(provider_arn, prefix, ci.verify_branch),
+        settings.deploy_role_name: deploy_trust_policy(provider_arn, prefix, ci.deploy_environment, ci.deploy_branch),
     }
     iam = context.client("iam")
     for role_name, document in declared.items():
@@ -169,4 +177,66 @@ def ci_role_trust(context: CheckContext) -> Iterator[Finding]:
         if isinstance(live, str):  # botocore decodes it; a raw answer is URL-encoded JSON
             live = json.loads(unquote(live))
         subjects = ", ".join(_subjects(live)) or "none"
-        yield compared_documents(f"role:{role_name}", expected, document, live, detail=[f"live sub: {subjects}"])
+        yield compared_documents(
+            f"role:{role_name}",
+            expected,
+            document,
+            live,
+            detail=[f"live sub: {subjects}", f"declared subject prefix: {prefix}"],
+        )
+
+
+def _inline_policy(iam: Any, role_name: str, policy_name: str) -> Any:
+    """A role's inline policy document, decoded; None if the role has no policy of that name."""
+    answer = absent_if(("NoSuchEntity",), lambda: iam.get_role_policy(RoleName=role_name, PolicyName=policy_name))
+    if answer is None:
+        return None
+    document = answer["PolicyDocument"]
+    return json.loads(unquote(document)) if isinstance(document, str) else document
+
+
+@check(
+    "CI-ROLE-READ-ONLY",
+    "The read-only CI role has no managed policy and exactly its declared allow-list, so it reads no data",
+    kinds=EVERY_STACK,
+)
+def ci_role_read_only(context: CheckContext) -> Iterator[Finding]:
+    settings = context.settings
+    role_name = settings.preview_role_name
+    resource = f"role:{role_name}"
+    backend = context.reader(LiveStateBackend)
+    bucket_arn = f"arn:{context.caller.partition}:s3:::{backend.spec.bucket_name}"
+    declared = {
+        "read-only": preview_read_only_policy(
+            "management" if settings.is_management else "account", bucket_arn, backend.key_arn
+        )
+    }
+    if settings.is_management:
+        declared["assume-member-read-only"] = assume_member_read_only_policy(
+            f"arn:aws:iam::*:role/{settings.member_read_only_role_name}"
+        )
+    iam = context.client("iam")
+    # A managed policy would widen the role: ReadOnlyAccess, ViewOnlyAccess and SecurityAudit all read data.
+    attached = absent_if(
+        ("NoSuchEntity",),
+        lambda: [
+            policy["PolicyArn"]
+            for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name)
+            for policy in page["AttachedPolicies"]
+        ],
+    )
+    if attached is None:
+        yield drift(resource, "the read-only allow-list", NOT_FOUND)
+        return
+    yield compared(f"{resource}/ManagedPolicies", "none", ", ".join(sorted(attached)) or "none")
+    names = [
+        name
+        for page in iam.get_paginator("list_role_policies").paginate(RoleName=role_name)
+        for name in page["PolicyNames"]
+    ]
+    yield compared(f"{resource}/InlinePolicies", ", ".join(sorted(declared)), ", ".join(sorted(names)) or "none")
+    for policy_name, document in declared.items():
+        live = _inline_policy(iam, role_name, policy_name) if policy_name in names else None
+        yield compared_documents(
+            f"{resource}/{policy_name}", "the declared policy (components/ci_read_permissions.py)", document, live
+        )
