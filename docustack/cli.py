@@ -39,7 +39,7 @@ from docustack import ci_context, guardrail_diff, simulator, verify
 from docustack import plan as plan_module
 from docustack.bootstrap import BootstrapError, bootstrap, next_steps
 from docustack.project import ProjectError, find_project_dir, load_stack_settings, stack_names
-from docustack.settings import REGION, SettingsError
+from docustack.settings import REGION, SettingsError, StackSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")
@@ -154,9 +154,21 @@ def _bootstrap(args: argparse.Namespace, project_dir: Path) -> int:
         session = boto3.Session(profile_name=args.profile)
     except BotoCoreError as error:
         raise BootstrapError(str(error)) from None
-    result = bootstrap(settings, args.stack, session)
+    result = bootstrap(settings, args.stack, session, management=_management_settings(project_dir))
     print(next_steps(settings, args.stack, result))
     return EXIT_OK
+
+
+def _management_settings(project_dir: Path) -> StackSettings | None:
+    """The settings of the stack that owns the organization, if one of the project's stacks does and they load."""
+    for stack in stack_names(project_dir):
+        try:
+            candidate = load_stack_settings(project_dir, stack)
+        except (SettingsError, ProjectError):
+            continue
+        if candidate.is_management:
+            return candidate
+    return None
 
 
 def _simulate(args: argparse.Namespace, project_dir: Path) -> int:
