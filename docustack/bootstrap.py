@@ -391,8 +391,10 @@ class Bootstrapper:
         review.changes += self._bucket_setting_changes(state)
 
     def _bucket_exists_elsewhere(self) -> bool:
+        # A Get call, so that the read-only comparison (docustack adopt-check) can make it too; with
+        # ExpectedBucketOwner another account's bucket answers 403, a free name NoSuchBucket.
         try:
-            self.s3.head_bucket(Bucket=self.spec.bucket_name)
+            self.s3.get_bucket_location(Bucket=self.spec.bucket_name)
         except ClientError as error:
             if error_code(error) in ("404", "NoSuchBucket", "NotFound"):
                 return False
