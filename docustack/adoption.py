@@ -292,8 +292,10 @@ def _compare_complete_list(
     what: str,
 ) -> None:
     """The provider sets the whole list: what is declared and off gets enabled, what is on and not declared
-    gets disabled (the pulumi-aws ``organizations.Organization`` arguments ``awsServiceAccessPrincipals`` and
-    ``enabledPolicyTypes`` are the lists to enable; UNVERIFIED against the provider's source)."""
+    gets disabled. pulumi-aws bridges Terraform's ``aws_organizations_organization``, whose update disables
+    every principal and policy type of the old list missing from the new one and enables the reverse
+    (hashicorp/terraform-provider-aws, ``internal/service/organizations/organization.go``); after an import
+    the old list is the live one."""
     add = comparison.differences.append
     for name in sorted(declared - live):
         add(
@@ -376,7 +378,9 @@ def _compare_account(
                     f"{prefix}.{setting}",
                     wanted,
                     actual,
-                    f"the first `up` would change the account's {setting} to the declared value"
+                    # Whether the provider changes each in place or by a replacement (which protect=True
+                    # refuses, stopping the `up`) is UNVERIFIED; either way the `up` tries to write it.
+                    f"the first `up` would write the declared {setting} over the live one"
                     + (" (the placeholder must be filled in)" if is_placeholder(wanted) else ""),
                 )
             )
