@@ -24,7 +24,7 @@ Rules:
   found again by its description and tags); unaliased look-alike keys are named, never silently left.
 - In an account stack's account it makes sure the management account's access role exists (AdministratorAccess,
   trusted by the management account alone; the management account ID from ``DescribeOrganization``), and
-  refuses when a role of that name trusts anyone else.
+  refuses when a role of that name trusts anyone else. Outside an organization it makes none and says so.
 """
 
 from __future__ import annotations
@@ -177,9 +177,12 @@ class Bootstrapper:
         except ClientError as error:
             if error_code(error) != "AWSOrganizationsNotInUseException":
                 raise
-            review.conflicts.append(
-                f"account {spec.account_id} is not a member of an organization, so bootstrap cannot tell which "
-                f"management account {self.access_role_name} must trust; accept the organization's invitation first"
+            # Outside an organization no SCP binds the account, so nothing can lock it out yet; but nothing tells
+            # which management account the role must trust either. adopt-check reports the missing role too.
+            review.notes.append(
+                f"account {spec.account_id} is not a member of an organization yet, so bootstrap cannot tell which "
+                f"management account {self.access_role_name} must trust and did not make it. Once the account has "
+                "joined, run bootstrap again, before the management stack's `up` adopts it"
             )
             return
         management_id = organization["MasterAccountId"]

@@ -264,3 +264,13 @@ def test_cli_bootstrap_of_an_invited_account_makes_the_role(
     assert f"+ create the role {ROLE}" in capsys.readouterr().out
     trust = boto3.client("iam").get_role(RoleName=ROLE)["Role"]["AssumeRolePolicyDocument"]
     assert trust == access_role_trust_policy(MANAGEMENT)
+
+
+def test_outside_an_organization_the_role_is_not_guessed_and_that_is_said(
+    dev: StackSettings, management: StackSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", MEMBER)
+    result, lines = run(dev, management)
+    assert not any("role" in change for change in result.changes)
+    assert any("not a member of an organization yet" in line and "run bootstrap again" in line for line in lines)
+    assert ROLE not in [role["RoleName"] for role in boto3.client("iam").list_roles()["Roles"]]
