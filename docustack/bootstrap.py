@@ -193,6 +193,11 @@ class Bootstrapper:
             )
             return
         declared = self.management.account.id if self.management is not None else None
+        if declared is None:
+            review.notes.append(
+                f"no management stack settings were found (or they do not load), so the management account "
+                f"{management_id} that DescribeOrganization names is not checked against them"
+            )
         if declared is not None and not is_placeholder(declared) and declared != management_id:
             review.conflicts.append(
                 f"the organization's management account is {management_id}, but the management stack's settings "

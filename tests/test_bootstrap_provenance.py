@@ -218,8 +218,13 @@ def test_an_invited_account_gets_the_access_role_trusting_only_the_management_ac
     assert [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=ROLE)["AttachedPolicies"]] == [
         ADMINISTRATOR_ACCESS
     ]
-    again, _ = run(dev, management)
+    again, lines = run(dev, management)
     assert again.changes == ()
+    assert not any("not checked against them" in line for line in lines)
+    _, unchecked = run(dev)
+    assert any(
+        f"management account {MANAGEMENT} that DescribeOrganization names is not checked" in line for line in unchecked
+    )
 
 
 def test_a_created_accounts_role_is_kept_and_given_administrator_access(
