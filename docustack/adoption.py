@@ -220,6 +220,16 @@ def _compare_organization(comparison: Comparison, settings: StackSettings, live:
     assert declared is not None
     add = comparison.differences.append
     organization = live.description
+    if organization["MasterAccountId"] != settings.account.id:
+        comparison.not_read.append(
+            NotRead(
+                "organization",
+                f"account {settings.account.id} is a member of organization {organization['Id']}, whose management "
+                f"account is {organization['MasterAccountId']}: only the management account can adopt it (and read "
+                "its trusted services)",
+            )
+        )
+        return
     if declared.import_id is None or is_placeholder(declared.import_id):
         add(
             Difference(

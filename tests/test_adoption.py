@@ -228,3 +228,17 @@ def test_an_account_stack_compares_its_state_backend(
     assert "not yet: would create the KMS key and its alias alias/docustack-pulumi-state" in lives
     assert any("attach AdministratorAccess" in live for live in lives)
     assert comparison.exit_code == adoption.EXIT_DIFFERENCES
+
+
+def test_the_management_stack_must_be_in_the_management_account(
+    live_foundation: LiveFoundation, project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dev_id = live_foundation.account_ids["dev"]
+    raw = adopting_every_account(live_foundation)
+    raw["account"]["id"] = dev_id
+    raw["organization"]["accounts"] = [a for a in raw["organization"]["accounts"] if a["name"] != "dev"]
+    sign_in(monkeypatch, dev_id)
+    comparison = check(raw, project_dir)
+    organization = next(n for n in comparison.not_read if n.resource == "organization")
+    assert f"management account is {live_foundation.settings.account.id}" in organization.reason
+    assert comparison.exit_code == adoption.EXIT_NOT_READ
