@@ -25,7 +25,9 @@ class MemberAccount(pulumi.ComponentResource):
     Removing an account from the config therefore fails on the protection instead of closing or removing the
     account. ``role_name`` and ``iam_user_access_to_billing`` cannot be read back from Organizations and
     force a replacement when they differ, so an adopted account ignores them (pulumi-aws
-    ``organizations.Account`` docs, "Import").
+    ``organizations.Account`` docs, "Import"). The name, email and parent of an adopted account are not
+    ignored: the first ``up`` imports and then writes the declared values, so ``docustack adopt-check`` lists
+    every one that differs before it.
     """
 
     account_id: pulumi.Output[str]

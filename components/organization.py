@@ -23,6 +23,13 @@ class Organization(pulumi.ComponentResource):
     SCPs need all features and the ``SERVICE_CONTROL_POLICY`` type enabled on the root before any attachment
     (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_enable-disable.html);
     attachments therefore depend on this component.
+
+    Adopting: ``service_access_principals`` and ``enabled_policy_types`` are complete lists. The provider
+    enables what is declared and off, and disables what is on and not declared, on the first ``up`` too: Pulumi
+    imports and then updates to the declaration (pulumi/pulumi#16397). Nothing here keeps an undeclared
+    service on; ``docustack adopt-check`` (docustack/adoption.py) names each one before that ``up`` and calls it
+    undecided until the settings declare it or list it in ``disableServiceAccessPrincipals`` /
+    ``disablePolicyTypes``.
     """
 
     id: pulumi.Output[str]

@@ -30,7 +30,9 @@ class StateBackend(pulumi.ComponentResource):
     Versioned, SSE-KMS with the account's key and an S3 Bucket Key, all four Block Public Access flags, ACLs
     disabled, TLS only, noncurrent versions expiring. Bucket, key and alias are protected: deleting any of them
     loses the stack's state or its secrets. Only they are imported; the bucket's configuration resources are
-    plain PUTs of the same values bootstrap set, so creating them on the first ``up`` changes nothing.
+    plain PUTs of the same values bootstrap set, so creating them on the first ``up`` changes nothing. An
+    imported key, alias or bucket that differs from this declaration is updated to it by that ``up`` (Pulumi
+    imports, then reconciles: pulumi/pulumi#16397); ``docustack adopt-check`` lists such differences first.
     """
 
     bucket_name: pulumi.Output[str]

@@ -15,8 +15,16 @@ Rules:
   else that differs (another KMS key, another bucket or key policy, another lifecycle, a key that is disabled
   or scheduled for deletion, a bucket in another region or owned by someone else) is a conflict: it lists
   every conflict, changes nothing, and leaves the decision to a person.
-- It never deletes and never weakens. A second run finds nothing to do and says so; a run that stopped half
-  way is finished by the next one (a key it created but could not alias is found again by its tags).
+- It adopts no key it cannot prove is its own: the key must be in the stack's account and region, customer
+  managed with KMS key material, single-Region, Enabled, symmetric, with the description and tags bootstrap
+  gives it and the declared key policy. Every bucket call carries ``ExpectedBucketOwner`` (the stack's account).
+- It never weakens, and deletes only one thing: a key this very run made and that lost the race for the alias
+  to a concurrent run (scheduled for deletion in 30 days, its ID printed). A second run finds nothing to do and
+  says so; a run that stopped half way is finished by the next one (a key it created but could not alias is
+  found again by its description and tags); unaliased look-alike keys are named, never silently left.
+- In an account stack's account it makes sure the management account's access role exists (AdministratorAccess,
+  trusted by the management account alone; the management account ID from ``DescribeOrganization``), and
+  refuses when a role of that name trusts anyone else. Outside an organization it makes none and says so.
 """
 
 from __future__ import annotations
@@ -25,17 +33,22 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from docustack import state_backend_spec as spec_module
-from docustack.bucket_state import BucketState, error_code, read_bucket
+from docustack.bucket_state import BucketState, absent_if, error_code, pin_bucket_owner, read_bucket
 from docustack.settings import CONFIG_KEY, StackSettings, is_placeholder
 from docustack.state_backend_spec import StateBackendSpec
 from policies import minify
 
 Echo = Callable[[str], None]
+ACCESS_ROLE_NAME = "OrganizationAccountAccessRole"
+ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
+# The longest wait KMS allows before deleting a key: the most time to notice and cancel.
+KEY_DELETION_WINDOW_DAYS = 30
 
 
 class BootstrapError(Exception):
@@ -53,6 +66,7 @@ class KeyFound:
     key_id: str
     arn: str
     has_alias: bool
+    made_by_this_run: bool = False
 
 
 @dataclass
@@ -61,6 +75,7 @@ class Review:
 
     changes: list[Change] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # things found and named, that bootstrap leaves alone
 
 
 @dataclass(frozen=True)
@@ -106,13 +121,25 @@ def check_target(settings: StackSettings, stack: str, session: boto3.Session) ->
 class Bootstrapper:
     """Looks at the account's state bucket and key, then makes them as declared."""
 
-    def __init__(self, settings: StackSettings, stack: str, session: boto3.Session) -> None:
+    def __init__(
+        self,
+        settings: StackSettings,
+        stack: str,
+        session: boto3.Session,
+        management: StackSettings | None = None,
+    ) -> None:
         self.settings = settings
         self.stack = stack
+        # The management stack's settings, when the project has them: its account ID is cross-checked with the
+        # organization's, and its entry for this account names the access role.
+        self.management = management
         self.spec = StateBackendSpec.from_settings(settings, stack)
-        self.s3 = session.client("s3")
+        self.s3 = pin_bucket_owner(session.client("s3"), self.spec.account_id)
         self.kms = session.client("kms")
+        self.iam = session.client("iam")
+        self.organizations = session.client("organizations")
         self.key: KeyFound | None = None
+        self.echo: Echo = print
 
     # ---- looking
 
@@ -120,7 +147,113 @@ class Bootstrapper:
         review = Review()
         self._review_key(review)
         self._review_bucket(review)
+        if not self.settings.is_management:
+            self._review_access_role(review)
         return review
+
+    # ---- the management account's way into an account stack's account
+
+    @property
+    def access_role_name(self) -> str:
+        """The role the management stack reaches this account through: its entry's ``roleName`` in the
+        management stack's settings, else Organizations' default name."""
+        if self.management is not None and self.management.organization is not None:
+            for account in self.management.organization.accounts:
+                if account.id == self.spec.account_id:
+                    return account.role_name
+        return ACCESS_ROLE_NAME
+
+    def _review_access_role(self, review: Review) -> None:
+        """Invited accounts have no ``OrganizationAccountAccessRole`` (Organizations makes it only in accounts it
+        creates: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_create-cross-account-role.html),
+        and once protect-guardrails is attached nobody in the account can make a role of an exempt name. So
+        bootstrap of an account stack, which runs before the management stack's first ``up``, makes sure it
+        exists, as Organizations makes it: AdministratorAccess, trusted by the management account only."""
+        spec = self.spec
+        try:
+            # Any account of an organization may call DescribeOrganization
+            # (https://docs.aws.amazon.com/organizations/latest/APIReference/API_DescribeOrganization.html).
+            organization = self.organizations.describe_organization()["Organization"]
+        except ClientError as error:
+            if error_code(error) != "AWSOrganizationsNotInUseException":
+                raise
+            # Outside an organization no SCP binds the account, so nothing can lock it out yet; but nothing tells
+            # which management account the role must trust either. adopt-check reports the missing role too.
+            review.notes.append(
+                f"account {spec.account_id} is not a member of an organization yet, so bootstrap cannot tell which "
+                f"management account {self.access_role_name} must trust and did not make it. Once the account has "
+                "joined, run bootstrap again, before the management stack's `up` adopts it"
+            )
+            return
+        management_id = organization["MasterAccountId"]
+        if management_id == spec.account_id:
+            review.notes.append(
+                f"account {spec.account_id} is the organization's management account: SCPs do not bind it, so it "
+                f"needs no {self.access_role_name}"
+            )
+            return
+        declared = self.management.account.id if self.management is not None else None
+        if declared is None:
+            review.notes.append(
+                f"no management stack settings were found (or they do not load), so the management account "
+                f"{management_id} that DescribeOrganization names is not checked against them"
+            )
+        if declared is not None and not is_placeholder(declared) and declared != management_id:
+            review.conflicts.append(
+                f"the organization's management account is {management_id}, but the management stack's settings "
+                f"name {declared} ({CONFIG_KEY}.account.id of the management stack)"
+            )
+            return
+        name = self.access_role_name
+        role = absent_if(("NoSuchEntity",), lambda: self.iam.get_role(RoleName=name))
+        if role is None:
+            review.changes.append(
+                Change(
+                    f"create the role {name} (AdministratorAccess, trusted only by the management account "
+                    f"{management_id})",
+                    lambda: self._create_access_role(name, management_id),
+                )
+            )
+            return
+        problems = trust_problems(_policy_document(role["Role"]["AssumeRolePolicyDocument"]), management_id)
+        if problems:
+            review.conflicts += [f"role {name}: {problem}" for problem in problems]
+            review.conflicts.append(
+                f"role {name} must be trusted by the management account {management_id} alone; bootstrap does "
+                "not re-trust an existing role: fix its trust policy by hand, or delete it and run bootstrap again"
+            )
+            return
+        if not self._has_admin_policy(name):
+            review.changes.append(
+                Change(f"attach AdministratorAccess to the role {name}", lambda: self._attach_admin_policy(name))
+            )
+
+    def _has_admin_policy(self, role_name: str) -> bool:
+        pages = self.iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name)
+        return any(p["PolicyArn"] == ADMINISTRATOR_ACCESS for page in pages for p in page["AttachedPolicies"])
+
+    def _create_access_role(self, role_name: str, management_id: str) -> None:
+        try:
+            self.iam.create_role(
+                RoleName=role_name,
+                AssumeRolePolicyDocument=minify(access_role_trust_policy(management_id)),
+                Description="Administrator access for the organization's management account",
+            )
+        except ClientError as error:
+            if error_code(error) != "EntityAlreadyExists":
+                raise
+            # Made meanwhile (another run, a person): adopt it only if it is trusted as declared.
+            document = _policy_document(self.iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"])
+            problems = trust_problems(document, management_id)
+            if problems:
+                raise BootstrapError(
+                    f"role {role_name} appeared while bootstrap was creating it, and {'; '.join(problems)}; "
+                    "fix its trust policy by hand"
+                ) from None
+        self._attach_admin_policy(role_name)
+
+    def _attach_admin_policy(self, role_name: str) -> None:
+        self.iam.attach_role_policy(RoleName=role_name, PolicyArn=ADMINISTRATOR_ACCESS)
 
     def _review_key(self, review: Review) -> None:
         spec = self.spec
@@ -144,26 +277,66 @@ class Bootstrapper:
                 return
         else:
             metadata = self._find_unaliased_key(review)
+            if metadata is None and review.conflicts:
+                return
         if metadata is None:
             review.changes.append(Change(f"create the KMS key and its alias {spec.key_alias}", self._create_key))
             return
-        self.key = KeyFound(metadata["KeyId"], metadata["Arn"], has_alias=aliased is not None)
-        problems = _key_problems(metadata)
+        problems = self._provenance_problems(metadata)
         if problems:
             review.conflicts += [f"key {metadata['KeyId']}: {problem}" for problem in problems]
-            return
-        policy = json.loads(self.kms.get_key_policy(KeyId=self.key.key_id, PolicyName="default")["Policy"])
-        if policy != spec.key_policy():
             review.conflicts.append(
-                f"key {self.key.key_id}: its key policy differs from the declared one ({minify(spec.key_policy())}); "
-                "bootstrap does not replace key policies (a wrong one can lock the account out of its key)"
+                f"key {metadata['KeyId']} is therefore not provably this stack's state key, and bootstrap adopts "
+                "nothing it cannot prove is its own (docs/state-backends.md, 'What bootstrap adopts')"
             )
+            return
+        self.key = KeyFound(metadata["KeyId"], metadata["Arn"], has_alias=aliased is not None)
         if not self.kms.get_key_rotation_status(KeyId=self.key.key_id)["KeyRotationEnabled"]:
             review.changes.append(Change("turn on automatic key rotation", self._enable_rotation))
-        if not self._key_has_spec_tags(self.key.key_id):
-            review.changes.append(Change(f"tag the key {_tag_text(spec.tags)}", self._tag_key))
         if not self.key.has_alias:
             review.changes.append(Change(f"create the alias {spec.key_alias}", self._create_alias))
+        review.notes += [
+            f"key {key_id} looks like a state key an interrupted or concurrent bootstrap run made (the declared "
+            f"description and tags, no alias) and is not {self.key.key_id}, the one {spec.key_alias} names. If "
+            f"no other bootstrap run is in progress, nothing uses it: aws kms schedule-key-deletion --key-id "
+            f"{key_id} --pending-window-in-days 30"
+            for key_id in self._candidate_key_ids()
+            if key_id != self.key.key_id
+        ]
+
+    def _provenance_problems(self, metadata: dict[str, Any]) -> list[str]:
+        """Why a key is not provably the state key bootstrap made for this stack; empty when it is.
+
+        Provably ours: in the stack's account and region (an alias can only name a key of its own account and
+        Region, https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html, but a configured key ID
+        is checked all the same); customer managed, key material from KMS, single-Region, Enabled, symmetric
+        ENCRYPT_DECRYPT; the description and tags bootstrap gives it; and the declared key policy.
+        """
+        spec = self.spec
+        problems = _key_problems(metadata)
+        arn_parts = str(metadata.get("Arn", "")).split(":")
+        if len(arn_parts) < 6 or arn_parts[4] != spec.account_id or arn_parts[3] != spec.region:
+            problems.append(f"is {metadata.get('Arn')}, not a key of account {spec.account_id} in {spec.region}")
+        if metadata.get("Origin", "AWS_KMS") != "AWS_KMS":
+            problems.append(f"has key material from {metadata.get('Origin')}, not from KMS (AWS_KMS)")
+        if metadata.get("MultiRegion"):
+            problems.append("is a multi-Region key; the state key is a single-Region key")
+        if problems:
+            return problems  # not readable as ours, or not usable: no need to read its tags and policy
+        if metadata.get("Description") != spec.key_description:
+            problems.append(
+                f"its description is {metadata.get('Description')!r}, not the one bootstrap gives the state key "
+                f"({spec.key_description!r})"
+            )
+        if not self._key_has_spec_tags(metadata["KeyId"]):
+            problems.append(f"does not carry the tags bootstrap gives the state key ({_tag_text(spec.tags)})")
+        policy = json.loads(self.kms.get_key_policy(KeyId=metadata["KeyId"], PolicyName="default")["Policy"])
+        if policy != spec.key_policy():
+            problems.append(
+                f"its key policy differs from the declared one ({minify(spec.key_policy())}); bootstrap does not "
+                "replace key policies (a wrong one can lock the account out of its key)"
+            )
+        return problems
 
     def _describe_key(self, key_id: str) -> dict[str, Any] | None:
         try:
@@ -180,9 +353,10 @@ class Bootstrapper:
     def _kms_tags(self) -> list[dict[str, str]]:
         return [{"TagKey": k, "TagValue": v} for k, v in self.spec.tags.items()]
 
-    def _find_unaliased_key(self, review: Review) -> dict[str, Any] | None:
-        """A key an earlier run created but could not alias: the declared description and tags."""
-        candidates = []
+    def _candidate_key_ids(self) -> list[str]:
+        """Keys with the state key's description and tags, not scheduled for deletion: the ones a bootstrap run
+        of this stack made."""
+        found = []
         for page in self.kms.get_paginator("list_keys").paginate():
             for entry in page["Keys"]:
                 metadata = self.kms.describe_key(KeyId=entry["KeyId"])["KeyMetadata"]
@@ -191,15 +365,19 @@ class Bootstrapper:
                 if metadata.get("KeyState") == "PendingDeletion":
                     continue
                 if self._key_has_spec_tags(entry["KeyId"]):
-                    candidates.append(metadata)
+                    found.append(entry["KeyId"])
+        return found
+
+    def _find_unaliased_key(self, review: Review) -> dict[str, Any] | None:
+        """A key an earlier run created but could not alias: the declared description and tags."""
+        candidates = self._candidate_key_ids()
         if len(candidates) > 1:
-            ids = ", ".join(c["KeyId"] for c in candidates)
             review.conflicts.append(
-                f"no alias {self.spec.key_alias}, and several keys look like the state key ({ids}); "
+                f"no alias {self.spec.key_alias}, and several keys look like the state key ({', '.join(candidates)}); "
                 f"name the right one in {CONFIG_KEY}.stateBackend.keyId"
             )
             return None
-        return candidates[0] if candidates else None
+        return self.kms.describe_key(KeyId=candidates[0])["KeyMetadata"] if candidates else None
 
     def _review_bucket(self, review: Review) -> None:
         spec = self.spec
@@ -221,8 +399,10 @@ class Bootstrapper:
         review.changes += self._bucket_setting_changes(state)
 
     def _bucket_exists_elsewhere(self) -> bool:
+        # A Get call, so that the read-only comparison (docustack adopt-check) can make it too; with
+        # ExpectedBucketOwner another account's bucket answers 403, a free name NoSuchBucket.
         try:
-            self.s3.head_bucket(Bucket=self.spec.bucket_name)
+            self.s3.get_bucket_location(Bucket=self.spec.bucket_name)
         except ClientError as error:
             if error_code(error) in ("404", "NoSuchBucket", "NotFound"):
                 return False
@@ -308,7 +488,7 @@ class Bootstrapper:
             Policy=minify(spec.key_policy()),
             Tags=self._kms_tags(),
         )["KeyMetadata"]
-        self.key = KeyFound(metadata["KeyId"], metadata["Arn"], has_alias=False)
+        self.key = KeyFound(metadata["KeyId"], metadata["Arn"], has_alias=False, made_by_this_run=True)
         self._enable_rotation()
         self._create_alias()
 
@@ -316,14 +496,59 @@ class Bootstrapper:
         assert self.key is not None
         self.kms.enable_key_rotation(KeyId=self.key.key_id)
 
-    def _tag_key(self) -> None:
-        assert self.key is not None
-        self.kms.tag_resource(KeyId=self.key.key_id, Tags=self._kms_tags())
-
     def _create_alias(self) -> None:
         assert self.key is not None
-        self.kms.create_alias(AliasName=self.spec.key_alias, TargetKeyId=self.key.key_id)
+        try:
+            self.kms.create_alias(AliasName=self.spec.key_alias, TargetKeyId=self.key.key_id)
+        except ClientError as error:
+            if error_code(error) != "AlreadyExistsException":
+                raise
+            self._lost_the_alias()
+            return
         self.key.has_alias = True
+
+    def _lost_the_alias(self) -> None:
+        """Another run (or a person) created the alias between our look and our create.
+
+        If the alias names a key that is provably this stack's, that key is the state key: a key this run made
+        encrypted nothing yet (the alias comes before any bucket setting) and is scheduled for deletion, with
+        its ID printed. Anything else stops the run, naming the key it leaves behind.
+        """
+        assert self.key is not None
+        ours, alias = self.key, self.spec.key_alias
+        winner = self._describe_key(alias)
+        problems = self._provenance_problems(winner) if winner is not None else ["the alias is gone again"]
+        leftover = (
+            f"The key {ours.key_id} this run {'made' if ours.made_by_this_run else 'found'} has no alias and "
+            "nothing uses it: once the alias is sorted out, delete it with "
+            f"aws kms schedule-key-deletion --key-id {ours.key_id} --pending-window-in-days 30"
+        )
+        if winner is None or problems:
+            raise BootstrapError(
+                f"while this run was creating {alias}, it appeared pointing to key "
+                f"{winner['KeyId'] if winner else '(none)'}, which is not provably this stack's state key: "
+                f"{'; '.join(problems)}. {leftover}"
+            )
+        self.key = KeyFound(winner["KeyId"], winner["Arn"], has_alias=True)
+        if not ours.made_by_this_run:
+            self.echo(f"  ! {alias} now points to key {winner['KeyId']}, made by another run. {leftover}")
+        else:
+            try:
+                # KMS waits 7 to 30 days before deleting; until then the deletion can be cancelled
+                # (https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html).
+                self.kms.schedule_key_deletion(KeyId=ours.key_id, PendingWindowInDays=KEY_DELETION_WINDOW_DAYS)
+            except ClientError as error:
+                raise BootstrapError(
+                    f"another bootstrap run created {alias} first (key {winner['KeyId']}), and scheduling the "
+                    f"deletion of this run's key failed: {error}. {leftover}"
+                ) from None
+            self.echo(
+                f"  ! another bootstrap run created {alias} first, for key {winner['KeyId']}, which this run "
+                f"adopts; the key this run made, {ours.key_id}, encrypted nothing and is scheduled for deletion "
+                f"in {KEY_DELETION_WINDOW_DAYS} days (aws kms cancel-key-deletion --key-id {ours.key_id} keeps it)"
+            )
+        if not self.kms.get_key_rotation_status(KeyId=self.key.key_id)["KeyRotationEnabled"]:
+            self._enable_rotation()
 
     def _create_bucket(self) -> None:
         spec = self.spec
@@ -377,6 +602,55 @@ class Bootstrapper:
         )
 
 
+def access_role_trust_policy(management_id: str) -> dict[str, Any]:
+    """The trust policy Organizations gives ``OrganizationAccountAccessRole`` in an account it creates: the
+    management account, and through it whom its IAM policies allow
+    (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_access-cross-account-role.html)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{management_id}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+
+
+def trust_problems(document: dict[str, Any], management_id: str) -> list[str]:
+    """Who else than the management account an access role's trust policy lets in; empty when nobody.
+
+    Deny statements and conditions only narrow, so they are accepted; every ``Allow`` must name the management
+    account (as its ARN or its 12-digit ID, which IAM stores as the ARN) and nothing else.
+    """
+    accepted = {f"arn:aws:iam::{management_id}:root", management_id}
+    statements = document.get("Statement", [])
+    problems = []
+    for statement in statements if isinstance(statements, list) else [statements]:
+        if statement.get("Effect") != "Allow":
+            continue
+        if "NotPrincipal" in statement:
+            problems.append(f"trusts everyone but {json.dumps(statement['NotPrincipal'])} (NotPrincipal)")
+            continue
+        principal = statement.get("Principal")
+        if not isinstance(principal, dict) or set(principal) != {"AWS"}:
+            problems.append(f"trusts {json.dumps(principal)}, not only the management account {management_id}")
+            continue
+        values = principal["AWS"] if isinstance(principal["AWS"], list) else [principal["AWS"]]
+        others = [value for value in values if value not in accepted]
+        if others:
+            problems.append(f"trusts {', '.join(others)}, not only the management account {management_id}")
+    return problems
+
+
+def _policy_document(document: Any) -> dict[str, Any]:
+    """IAM hands policy documents back URL-encoded; boto3 usually decodes them already."""
+    if isinstance(document, str):
+        return json.loads(unquote(document))
+    return document
+
+
 def _key_problems(metadata: dict[str, Any]) -> list[str]:
     problems = []
     if metadata.get("KeyManager") != "CUSTOMER":
@@ -403,12 +677,22 @@ def _tag_text(tags: dict[str, str]) -> str:
     return ", ".join(f"{k}={v}" for k, v in tags.items())
 
 
-def bootstrap(settings: StackSettings, stack: str, session: boto3.Session, echo: Echo = print) -> BootstrapResult:
-    """Check the target, look, then make what is missing; raises :class:`BootstrapError` to refuse or fail."""
+def bootstrap(
+    settings: StackSettings,
+    stack: str,
+    session: boto3.Session,
+    echo: Echo = print,
+    *,
+    management: StackSettings | None = None,
+) -> BootstrapResult:
+    """Check the target, look, then make what is missing; raises :class:`BootstrapError` to refuse or fail.
+
+    ``management``: the management stack's settings, if the project has them (see :class:`Bootstrapper`)."""
     try:
         caller = check_target(settings, stack, session)
         echo(f"Stack {stack}: account {settings.account.id}, region {session.region_name}, as {caller}")
-        bootstrapper = Bootstrapper(settings, stack, session)
+        bootstrapper = Bootstrapper(settings, stack, session, management)
+        bootstrapper.echo = echo
         review = bootstrapper.review()
     except (BotoCoreError, ClientError) as error:
         raise BootstrapError(f"could not read the account's state bucket and key: {error}") from None
@@ -419,6 +703,8 @@ def bootstrap(settings: StackSettings, stack: str, session: boto3.Session, echo:
             f"refusing to bootstrap stack {stack!r}; nothing was changed. These differ from the declared settings "
             f"in a way bootstrap will not decide for you:\n{lines}"
         )
+    for note in review.notes:
+        echo(f"  ! {note}")
     done = []
     for change in review.changes:
         try:
@@ -446,6 +732,12 @@ def _failure_message(change: Change, error: Exception, done: list[str]) -> str:
             "\n  In a Workloads account the Deny Public S3 SCP lets only the exempt roles change Block Public "
             "Access: run bootstrap as OrganizationAccountAccessRole (or the break-glass role)."
         )
+        if "role" in change.description:
+            message += (
+                "\n  Once protect-guardrails is attached, only the exempt roles may create a role of an exempt "
+                "name: run bootstrap of every account stack before the management stack's first `pulumi up`, or "
+                "as the break-glass role."
+            )
     if done:
         message += f"\n  Done before the failure: {'; '.join(done)}."
     return message + "\n  Nothing was deleted; run bootstrap again to finish."

@@ -62,3 +62,20 @@ def read_bucket(s3: Any, name: str) -> BucketState:
         lifecycle_rules=lifecycle["Rules"] if lifecycle else None,
         tags={t["Key"]: t["Value"] for t in tagging["TagSet"]} if tagging else {},
     )
+
+
+def pin_bucket_owner(s3: Any, account_id: str) -> Any:
+    """Make every call of ``s3`` that names a bucket carry ``ExpectedBucketOwner=account_id``.
+
+    With it S3 answers 403 instead of acting when the bucket belongs to another account, so a bucket that
+    changed hands between a check and a later call is never read or written
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html). Operations without
+    the parameter (``ListBuckets``, ``CreateBucket``) are left as they are. Returns ``s3``.
+    """
+
+    def add_owner(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.input_shape is not None and "ExpectedBucketOwner" in model.input_shape.members:
+            params.setdefault("ExpectedBucketOwner", account_id)
+
+    s3.meta.events.register("provide-client-params.s3.*", add_owner)
+    return s3

@@ -6,6 +6,10 @@
     docustack bootstrap --stack NAME [--profile P]
                                          before a stack's first `pulumi up`: make its state bucket and key
                                          in its own account (boto3, the current AWS credentials and region)
+    docustack adopt-check --stack NAME [--format text|json] [--profile P]
+                                         before a stack's first `pulumi up`: every difference between the
+                                         live resources it adopts and the settings, which that `up` would
+                                         write (docustack/adoption.py)
     docustack simulate --account NAME --action ACTION [--region R] [--resource ARN] [--principal ARN]
                        [--context KEY=VALUE ...] [--json]
                                          would the SCPs in effect deny this request, and by which statement?
@@ -20,7 +24,8 @@
 Exit codes: 0 done (for ``simulate``: the request is allowed), 1 bad config, bootstrap refused or failed, or
 (``simulate``) the request is denied, 2 bad usage. ``verify`` has its own: 0 compliant, 1 drift, 2 something
 could not be checked (an AWS error, missing permission, bad config, or a refusal to run), even when drift was
-found elsewhere.
+found elsewhere. ``adopt-check`` likewise: 0 no differences, 1 differences, 2 something could not be read (or
+it refused to run).
 """
 
 from __future__ import annotations
@@ -35,11 +40,11 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import BotoCoreError
 
-from docustack import ci_context, guardrail_diff, simulator, verify
+from docustack import adoption, ci_context, guardrail_diff, simulator, verify
 from docustack import plan as plan_module
 from docustack.bootstrap import BootstrapError, bootstrap, next_steps
 from docustack.project import ProjectError, find_project_dir, load_stack_settings, stack_names
-from docustack.settings import REGION, SettingsError
+from docustack.settings import REGION, SettingsError, StackSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")
@@ -73,6 +78,14 @@ def _parser() -> argparse.ArgumentParser:
     boot.add_argument("--stack", required=True, help="the stack whose account the credentials are for")
     boot.add_argument("--profile", help="AWS profile (default: the environment's credentials)")
     boot.set_defaults(handler=_bootstrap)
+
+    adopt = commands.add_parser(
+        "adopt-check", help="before the first `pulumi up`: what it would write over the resources it adopts"
+    )
+    adopt.add_argument("--stack", required=True, help="the stack whose account the credentials are for")
+    adopt.add_argument("--format", choices=("text", "json"), default="text")
+    adopt.add_argument("--profile", help="AWS profile (default: the environment's credentials)")
+    adopt.set_defaults(handler=_adopt_check)
 
     simulate = commands.add_parser("simulate", help="evaluate a request against the SCPs in effect")
     simulate.add_argument("--stack", default="management", help="the stack that owns the organization")
@@ -154,9 +167,34 @@ def _bootstrap(args: argparse.Namespace, project_dir: Path) -> int:
         session = boto3.Session(profile_name=args.profile)
     except BotoCoreError as error:
         raise BootstrapError(str(error)) from None
-    result = bootstrap(settings, args.stack, session)
+    result = bootstrap(settings, args.stack, session, management=_management_settings(project_dir))
     print(next_steps(settings, args.stack, result))
     return EXIT_OK
+
+
+def _adopt_check(args: argparse.Namespace, project_dir: Path) -> int:
+    try:
+        settings = load_stack_settings(project_dir, args.stack)
+        session = boto3.Session(profile_name=args.profile, region_name=settings.account.region)
+        comparison = adoption.compare(settings, args.stack, session, management=_management_settings(project_dir))
+    except (SettingsError, ProjectError, adoption.AdoptionRefused, BotoCoreError) as error:
+        print(f"error: not compared: {error}", file=sys.stderr)
+        return adoption.EXIT_NOT_READ
+    rendered = json.dumps(comparison.as_json(), indent=2) + "\n" if args.format == "json" else comparison.render_text()
+    print(rendered, end="")
+    return comparison.exit_code
+
+
+def _management_settings(project_dir: Path) -> StackSettings | None:
+    """The settings of the stack that owns the organization, if one of the project's stacks does and they load."""
+    for stack in stack_names(project_dir):
+        try:
+            candidate = load_stack_settings(project_dir, stack)
+        except (SettingsError, ProjectError):
+            continue
+        if candidate.is_management:
+            return candidate
+    return None
 
 
 def _simulate(args: argparse.Namespace, project_dir: Path) -> int:

@@ -246,6 +246,12 @@ class OrganizationSettings(_Model):
     enabled_policy_types: list[Literal["SERVICE_CONTROL_POLICY", "TAG_POLICY", "BACKUP_POLICY"]] = [
         "SERVICE_CONTROL_POLICY"
     ]
+    # The provider manages trusted access and the root's policy types as complete lists: after adopting the
+    # organization, the first `up` disables whatever is on and not declared. `docustack adopt-check` refuses to
+    # call such a removal decided until the principal or type is declared above or listed here (README, "Running
+    # it for real").
+    disable_service_access_principals: list[ServicePrincipal] = []
+    disable_policy_types: list[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*_POLICY$")]] = []
     guardrail_exempt_roles: Annotated[list[RoleName], Field(min_length=1)]
     log_archive_account: str = Field(
         default="log-archive", description="name of the member account that holds the log archive"

@@ -28,6 +28,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
+        # The account is in an organization (as every stack's account is); in these tests it is the management
+        # account, which needs no access role. tests/test_bootstrap_provenance.py covers member accounts.
+        boto3.client("organizations", region_name="us-east-1").create_organization(FeatureSet="ALL")
         yield
 
 
@@ -253,6 +256,9 @@ def test_cli_prints_the_login_url_and_secrets_provider(
 ) -> None:
     monkeypatch.setenv("MOTO_ACCOUNT_ID", "216482851263")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    session().client("organizations").create_organization(
+        FeatureSet="ALL"
+    )  # member accounts: test_bootstrap_provenance
     assert main(["--project-dir", str(project_dir), "bootstrap", "--stack", "dev"]) == 0
     out = capsys.readouterr().out
     key_arn = session().client("kms").describe_key(KeyId="alias/docustack-pulumi-state")["KeyMetadata"]["Arn"]
