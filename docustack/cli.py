@@ -55,7 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args, project_dir)
     except (SettingsError, ProjectError, BootstrapError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        # verify's exit 1 means drift: a project it cannot read is "not verified"
+        return verify.EXIT_NOT_VERIFIED if args.handler is _verify else EXIT_FAILED
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -236,6 +237,13 @@ def _verify(args: argparse.Namespace, project_dir: Path) -> int:
             return verify.EXIT_NOT_VERIFIED
     try:
         settings = load_stack_settings(project_dir, args.stack)
+    except (SettingsError, ProjectError) as error:
+        print(f"error: not verified: {error}", file=sys.stderr)
+        return verify.EXIT_NOT_VERIFIED
+    except (OSError, ValueError) as error:  # unreadable, or not UTF-8 (UnicodeDecodeError is a ValueError)
+        print(f"error: not verified: cannot read Pulumi.{args.stack}.yaml: {error}", file=sys.stderr)
+        return verify.EXIT_NOT_VERIFIED
+    try:
         session = boto3.Session(profile_name=args.profile, region_name=settings.account.region)
         report = verify.run(settings, args.stack, session, project_dir=project_dir, member_role=args.member_role)
     except (SettingsError, ProjectError, verify.VerifyRefused, BotoCoreError) as error:

@@ -56,6 +56,7 @@ AUDIT_CHECKS = {
     "TRAIL-CONFIGURATION",
     "LOG-BUCKET",
     "LOG-BUCKET-POLICY",
+    "LOG-ARCHIVE-KEY",
     "CONFIG-DELEGATED-ADMIN",
     "CONFIG-AGGREGATOR",
     "CONFIG-RECORDING",
@@ -66,7 +67,16 @@ AUDIT_CHECKS = {
 }
 # Every stack's own account (components/account_baseline.py).
 BASELINE_CHECKS = {"STATE-BUCKET", "STATE-KEY", "ACCOUNT-PUBLIC-ACCESS-BLOCK", "CI-OIDC-PROVIDER", "CI-ROLE-TRUST"}
-MANAGEMENT_CHECKS = {"ACCOUNT-IDENTITY", *ORGANIZATION_CHECKS, "TRAIL-LOGGING", *AUDIT_CHECKS, *BASELINE_CHECKS}
+# What the management stack needs in every member account.
+MEMBER_CHECKS = {"ORG-MEMBER-ACCESS-ROLE"}
+MANAGEMENT_CHECKS = {
+    "ACCOUNT-IDENTITY",
+    *ORGANIZATION_CHECKS,
+    "TRAIL-LOGGING",
+    *AUDIT_CHECKS,
+    *BASELINE_CHECKS,
+    *MEMBER_CHECKS,
+}
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -223,6 +233,8 @@ TAMPERING: dict[str, tuple[Callable[[LiveFoundation, pytest.MonkeyPatch], None],
             ("TRAIL-CONFIGURATION", "trail:organization-trail/KmsKeyId"),
             ("CONFIG-RECORDING", "config:log-archive/us-east-1/Recorder"),
             *{("CONFIG-RECORDING", f"config:{name}/us-east-1/DeliveryChannel") for name in ACCOUNTS_RECORDING},
+            ("LOG-ARCHIVE-KEY", "key:alias/log-archive"),
+            ("ORG-MEMBER-ACCESS-ROLE", "account:log-archive/role:OrganizationAccountAccessRole"),
         },
     ),
     "account closed": (_close_staging, {("ORG-ACCOUNT", "account:staging")}),
@@ -282,9 +294,22 @@ def test_moved_ou_is_found_elsewhere(live_foundation: LiveFoundation, project_di
         ("ListPoliciesForTarget", {"ORG-FULLAWSACCESS"}),
         ("ListAWSServiceAccessForOrganization", {"ORG-SERVICE-ACCESS"}),
         ("ListParents", {"ORG-ACCOUNT-OU"}),
-        # the bucket policies name the organization
-        ("DescribeOrganization", {"ORG-FEATURES", "ORG-MANAGEMENT-ACCOUNT", "ORG-ID", "LOG-BUCKET-POLICY"}),
-        ("ListAccounts", {"ORG-ACCOUNT", "ORG-ACCOUNT-OU", "ORG-SCP-ATTACHMENTS", "ORG-FULLAWSACCESS", *AUDIT_CHECKS}),
+        # the bucket and key policies name the organization
+        (
+            "DescribeOrganization",
+            {"ORG-FEATURES", "ORG-MANAGEMENT-ACCOUNT", "ORG-ID", "LOG-BUCKET-POLICY", "LOG-ARCHIVE-KEY"},
+        ),
+        (
+            "ListAccounts",
+            {
+                "ORG-ACCOUNT",
+                "ORG-ACCOUNT-OU",
+                "ORG-SCP-ATTACHMENTS",
+                "ORG-FULLAWSACCESS",
+                *AUDIT_CHECKS,
+                *MEMBER_CHECKS,
+            },
+        ),
     ],
 )
 def test_access_denied_is_exit_2_never_compliant(

@@ -1,0 +1,133 @@
+"""Checks of what the management stack needs inside every member account: the access role.
+
+``OrganizationAccountAccessRole`` (or the account's ``roleName``) is how the management stack deploys into a
+member account. Organizations creates it only in accounts it creates; an invited (adopted) account has it only
+if someone made it by hand (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_access-cross-account-role.html).
+Once protect-guardrails is attached, nobody in the member account can create it any more, so a missing role is
+a locked-out account. The role must also trust only the management account: a trust of any other principal is a
+second way into the account with the administrator rights the role carries.
+
+The role is read through the read-only path verify uses for member accounts: ``--member-role`` (``<prefix>-readonly``)
+narrowed to ``ReadOnlyAccess``. Where that role does not exist (the management stack makes it only in the Log
+Archive and Audit accounts), through the access role itself, narrowed the same way (aws.read_only_session).
+Where neither can be assumed, the account could not be checked: an ``error`` finding (exit 2), never compliant.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import unquote
+
+import boto3
+
+from docustack.bucket_state import absent_if
+from docustack.verify.aws import read_only_session
+from docustack.verify.framework import (
+    AWS_ERRORS,
+    CheckContext,
+    Finding,
+    check,
+    compared,
+    could_not_check,
+    describe_error,
+    drift,
+)
+from docustack.verify.organization_checks import NOT_FOUND, LiveOrganization
+
+ASSUME_ACTIONS = ("sts:assumerole", "sts:*", "*")
+
+
+def _member_session(context: CheckContext, account_id: str, role_name: str) -> boto3.Session:
+    """The read-only session through ``--member-role``, else through ``role_name``; raises the last error."""
+    try:
+        return context.member_session(account_id)
+    except AWS_ERRORS as first:
+        if role_name == context.member_role:
+            raise
+        try:
+            return read_only_session(context.session, context.caller, account_id, role_name, region=context.region)
+        except AWS_ERRORS as second:
+            raise second from first
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _account_of(principal: str) -> str:
+    """The account a principal of a trust policy belongs to: an account ID, or the account field of an ARN."""
+    if principal.isdigit():
+        return principal
+    parts = principal.split(":")
+    return parts[4] if principal.startswith("arn:") and len(parts) > 5 else principal
+
+
+def who_may_assume(document: Any) -> tuple[set[str], list[str]]:
+    """(accounts whose principals an Allow statement lets call ``sts:AssumeRole``, what else it lets in).
+
+    Deny statements only take away, so they are not read. An Allow with ``NotPrincipal`` or ``NotAction``, a
+    ``*`` principal, a service or a federated principal is something else let in. Conditions only narrow an Allow,
+    so a trusted account stays trusted whatever its conditions say (the check is about who could, not who does).
+    """
+    accounts: set[str] = set()
+    others: list[str] = []
+    statements = document.get("Statement", []) if isinstance(document, dict) else []
+    for statement in _as_list(statements):
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            continue
+        if "NotAction" in statement or "NotPrincipal" in statement:
+            others.append(f"a statement with {'NotAction' if 'NotAction' in statement else 'NotPrincipal'}")
+            continue
+        actions = {str(action).lower() for action in _as_list(statement.get("Action", []))}
+        if not actions & set(ASSUME_ACTIONS):
+            continue
+        principal = statement.get("Principal", {})
+        if principal == "*":
+            others.append("* (anyone)")
+            continue
+        for kind, values in principal.items() if isinstance(principal, dict) else []:
+            for value in _as_list(values):
+                if kind == "AWS" and value != "*":
+                    accounts.add(_account_of(str(value)))
+                else:
+                    others.append(f"{kind} {value}")
+    return accounts, sorted(others)
+
+
+@check("ORG-MEMBER-ACCESS-ROLE", "Each member account has its access role, and it trusts only the management account")
+def member_access_roles(context: CheckContext) -> Iterator[Finding]:
+    organization = context.reader(LiveOrganization)
+    management = context.settings.account.id
+    for declared in organization.declared.accounts:
+        role_name = declared.role_name
+        resource = f"account:{declared.name}/role:{role_name}"
+        expected = f"exists, assumable from account {management} only"
+        account_id = organization.account_ids.get(declared.name)
+        if account_id is None:
+            yield drift(resource, expected, f"account {NOT_FOUND}")
+            continue
+        try:
+            iam = _member_session(context, account_id, role_name).client("iam")
+            role = absent_if(("NoSuchEntity",), lambda iam=iam, name=role_name: iam.get_role(RoleName=name)["Role"])
+        except AWS_ERRORS as error:
+            # No way in (or no permission to read): the role may be missing, so the account is not verified.
+            yield could_not_check(resource, expected, detail=f"account {account_id}: {describe_error(error)}")
+            continue
+        if role is None:
+            yield drift(resource, expected, NOT_FOUND, detail=f"account {account_id}")
+            continue
+        document = role["AssumeRolePolicyDocument"]
+        if isinstance(document, str):  # botocore decodes it; a raw answer is URL-encoded JSON
+            document = json.loads(unquote(document))
+        accounts, others = who_may_assume(document)
+        if accounts == {management} and not others:
+            actual = expected
+        elif not accounts and not others:
+            actual = "exists, assumable by nobody"
+        else:
+            actual = "exists, assumable by " + ", ".join(
+                [*(f"account {account}" for account in sorted(accounts)), *others]
+            )
+        yield compared(resource, expected, actual, detail=f"account {account_id}")
