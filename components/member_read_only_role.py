@@ -16,6 +16,7 @@ import pulumi_aws as aws
 from policies import minify
 
 READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+MAX_SESSION_SECONDS = 3600
 
 
 def management_trust_policy(management_account_id: str) -> dict[str, Any]:
@@ -52,7 +53,7 @@ class MemberReadOnlyRole(pulumi.ComponentResource):
             name=args.role_name,
             description="read-only access from the management account (previews, docustack verify)",
             assume_role_policy=minify(management_trust_policy(args.management_account_id)),
-            max_session_duration=3600,
+            max_session_duration=MAX_SESSION_SECONDS,
             opts=child,
         )
         aws.iam.RolePolicyAttachment(f"{name}-read-only", role=role.name, policy_arn=READ_ONLY_ACCESS, opts=child)

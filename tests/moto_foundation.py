@@ -40,6 +40,7 @@ from components.config_recorder import RECORD_ALL_SUPPORTED, RECORDER_NAME, Conf
 from components.github_ci_roles import GITHUB_OIDC_URL, STS_AUDIENCE, deploy_trust_policy, preview_trust_policy
 from components.guardduty_organization import AUTO_ENABLE_ORGANIZATION_MEMBERS
 from components.log_archive import config_bucket_policy, key_alias, lifecycle_rule, log_bucket_policy, log_key_policy
+from components.member_read_only_role import MAX_SESSION_SECONDS, management_trust_policy
 from components.organization_trail import TRAIL_SETTINGS
 from components.security_hub_organization import AUTO_ENABLE, AUTO_ENABLE_STANDARDS
 from docustack import project
@@ -255,6 +256,12 @@ def build_audit_services(foundation: LiveFoundation, organization_id: str, monke
     )
     exempt = settings.exempt_role_arns(log_archive_id)
     readers = archive_settings.log_reader_role_arns
+    for member in (log_archive, audit):  # components/member_read_only_role.py
+        member.client("iam").create_role(
+            RoleName=settings.member_read_only_role_name,
+            AssumeRolePolicyDocument=policies.minify(management_trust_policy(settings.account.id)),
+            MaxSessionDuration=MAX_SESSION_SECONDS,
+        )
 
     kms = log_archive.client("kms")
     # CreateKey's defaults, named: moto's DescribeKey leaves out a usage that was not given.

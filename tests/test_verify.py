@@ -62,13 +62,15 @@ AUDIT_CHECKS = {
     "CONFIG-RECORDING",
     "GUARDDUTY-ADMIN",
     "GUARDDUTY-AUTO-ENABLE",
+    "GUARDDUTY-DETECTORS",
     "SECURITYHUB-ADMIN",
+    "SECURITYHUB-ACCOUNT",
     "SECURITYHUB-AUTO-ENABLE",
 }
 # Every stack's own account (components/account_baseline.py).
 BASELINE_CHECKS = {"STATE-BUCKET", "STATE-KEY", "ACCOUNT-PUBLIC-ACCESS-BLOCK", "CI-OIDC-PROVIDER", "CI-ROLE-TRUST"}
 # What the management stack needs in every member account.
-MEMBER_CHECKS = {"ORG-MEMBER-ACCESS-ROLE"}
+MEMBER_CHECKS = {"ORG-MEMBER-ACCESS-ROLE", "MEMBER-READ-ONLY-ROLE"}
 MANAGEMENT_CHECKS = {
     "ACCOUNT-IDENTITY",
     *ORGANIZATION_CHECKS,
@@ -235,6 +237,7 @@ TAMPERING: dict[str, tuple[Callable[[LiveFoundation, pytest.MonkeyPatch], None],
             *{("CONFIG-RECORDING", f"config:{name}/us-east-1/DeliveryChannel") for name in ACCOUNTS_RECORDING},
             ("LOG-ARCHIVE-KEY", "key:alias/log-archive"),
             ("ORG-MEMBER-ACCESS-ROLE", "account:log-archive/role:OrganizationAccountAccessRole"),
+            ("MEMBER-READ-ONLY-ROLE", "account:log-archive/role:docustack-readonly"),
         },
     ),
     "account closed": (_close_staging, {("ORG-ACCOUNT", "account:staging")}),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from docustack.verify.member_checks import who_may_assume
 TRAIL = "trail:organization-trail"
 LOG_KEY = "key:alias/log-archive"
 ACCESS_ROLE = "OrganizationAccountAccessRole"
+READ_ONLY_ROLE = "docustack-readonly"
 OUTSIDER = "arn:aws:iam::999999999999:root"
 
 
@@ -172,6 +174,22 @@ def _access_role_trusts_another_account(f: LiveFoundation, _: pytest.MonkeyPatch
     iam.update_assume_role_policy(RoleName=ACCESS_ROLE, PolicyDocument=json.dumps(document))
 
 
+def _audit_detector_disabled(f: LiveFoundation, _: pytest.MonkeyPatch) -> None:
+    guardduty = f.member("audit").client("guardduty")
+    guardduty.update_detector(DetectorId=guardduty.list_detectors()["DetectorIds"][0], Enable=False)
+
+
+def _read_only_role_trusts_another_account(f: LiveFoundation, _: pytest.MonkeyPatch) -> None:
+    iam = f.member("audit").client("iam")
+    document = iam.get_role(RoleName=READ_ONLY_ROLE)["Role"]["AssumeRolePolicyDocument"]
+    document["Statement"].append({"Effect": "Allow", "Principal": {"AWS": OUTSIDER}, "Action": "sts:AssumeRole"})
+    iam.update_assume_role_policy(RoleName=READ_ONLY_ROLE, PolicyDocument=json.dumps(document))
+
+
+def _scp_description_changed(f: LiveFoundation, _: pytest.MonkeyPatch) -> None:
+    f.organizations.update_policy(PolicyId=f.policy_ids["region-deny"], Description="temporarily relaxed")
+
+
 Tamper = Callable[[LiveFoundation, pytest.MonkeyPatch], None]
 DRIFT_CLASSES: dict[str, tuple[Tamper, set[tuple[str, str]]]] = {
     "trail records no management events": (
@@ -218,6 +236,15 @@ DRIFT_CLASSES: dict[str, tuple[Tamper, set[tuple[str, str]]]] = {
         _access_role_trusts_another_account,
         {("ORG-MEMBER-ACCESS-ROLE", f"account:staging/role:{ACCESS_ROLE}")},
     ),
+    "audit GuardDuty detector disabled": (
+        _audit_detector_disabled,
+        {("GUARDDUTY-DETECTORS", "guardduty:audit/us-east-1")},
+    ),
+    "read-only role trusts another account": (
+        _read_only_role_trusts_another_account,
+        {("MEMBER-READ-ONLY-ROLE", f"account:audit/role:{READ_ONLY_ROLE}/Trust")},
+    ),
+    "SCP description changed": (_scp_description_changed, {("ORG-SCP-CONTENT", "scp:region-deny/Description")}),
 }
 
 
@@ -249,6 +276,13 @@ def test_the_compliant_foundation_compares_what_decides_each_property(
         assert ("LOG-BUCKET", f"bucket:{bucket}/ObjectLock") in checked
     for account in ("log-archive", "audit", "dev", "staging", "prod"):
         assert ("ORG-MEMBER-ACCESS-ROLE", f"account:{account}/role:{ACCESS_ROLE}") in checked
+    for account in ("log-archive", "audit"):
+        for setting in ("Trust", "MaxSessionDuration"):
+            assert ("MEMBER-READ-ONLY-ROLE", f"account:{account}/role:{READ_ONLY_ROLE}/{setting}") in checked
+    for account in ("management", "audit"):
+        assert ("GUARDDUTY-DETECTORS", f"guardduty:{account}/us-east-1") in checked
+    assert ("SECURITYHUB-ACCOUNT", "securityhub:us-east-1") in checked
+    assert ("ORG-SCP-CONTENT", "scp:region-deny/Description") in checked
     events = finding(report, "TRAIL-CONFIGURATION", f"{TRAIL}/ManagementEvents")
     assert events.actual == MANAGEMENT_EVENTS_DECLARED
     config_lock = finding(report, "LOG-BUCKET", f"bucket:{_bucket(live_foundation, 'config')}/ObjectLock")
@@ -457,3 +491,13 @@ def test_a_stack_file_that_is_not_utf8_is_exit_2(
 def test_a_folder_that_is_not_the_project_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--project-dir", str(tmp_path), "verify", "--stack", "management"]) == 2
     assert "has no Pulumi.yaml" in capsys.readouterr().err
+
+
+def test_the_docs_json_example_matches_the_code(management_settings: Any, project_dir: Path) -> None:
+    text = (project_dir / "docs" / "verify.md").read_text(encoding="utf-8")
+    example = json.loads(text.split("```json\n", 1)[1].split("```", 1)[0])
+    assert example["summary"]["checks"] == len(framework.checks_for(framework.MANAGEMENT))
+    assert example["memberRole"] == management_settings.member_read_only_role_name
+    documented = set(re.findall(r"^\| `([A-Z][A-Z-]+)` \|", text, flags=re.MULTILINE))
+    assert documented == set(framework.REGISTRY)
+    assert "reference/" not in text

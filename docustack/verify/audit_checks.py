@@ -586,6 +586,29 @@ def _guardduty_members(guardduty: Any) -> str:
     return configuration.get("AutoEnableOrganizationMembers") or f"AutoEnable {configuration.get('AutoEnable')}"
 
 
+@check("GUARDDUTY-DETECTORS", "GuardDuty's detectors in the management and Audit accounts are enabled")
+def guardduty_detectors(context: CheckContext) -> Iterator[Finding]:
+    audit = _audit(context)
+    if audit is None:
+        return
+    # components/guardduty_organization.py: a detector with enable=True in both accounts, in every allowed region.
+    accounts = [(context.settings.account.name, context.settings.account.id), (audit.audit_name, audit.audit_id)]
+    for label, account_id in accounts:
+        for region in _regions(context):
+            resource = f"guardduty:{label}/{region}"
+            if account_id is None:
+                yield drift(resource, "ENABLED", ACCOUNT_NOT_FOUND)
+                continue
+            guardduty = (
+                context.client("guardduty", region)
+                if account_id == context.settings.account.id
+                else context.member_client(account_id, "guardduty", region)
+            )
+            detectors = guardduty.list_detectors()["DetectorIds"]
+            statuses = [guardduty.get_detector(DetectorId=detector)["Status"] for detector in detectors]
+            yield compared(resource, "ENABLED", ", ".join(statuses) or "no detector", detail=", ".join(detectors))
+
+
 @check("SECURITYHUB-ADMIN", "The Audit account is Security Hub's organization admin in every allowed region")
 def security_hub_admin(context: CheckContext) -> Iterator[Finding]:
     return _organization_admins(context, "securityhub", "AccountId", "Status")
@@ -594,6 +617,20 @@ def security_hub_admin(context: CheckContext) -> Iterator[Finding]:
 @check("SECURITYHUB-AUTO-ENABLE", "Security Hub is turned on for new members with the default standards")
 def security_hub_auto_enable(context: CheckContext) -> Iterator[Finding]:
     return _audit_account_setting(context, "securityhub", _hub_text(AUTO_ENABLE, AUTO_ENABLE_STANDARDS), _hub_members)
+
+
+@check("SECURITYHUB-ACCOUNT", "Security Hub is enabled in the Audit account, its organization admin")
+def security_hub_account(context: CheckContext) -> Iterator[Finding]:
+    # components/security_hub_organization.py enables Security Hub in the Audit account before the designation.
+    # DescribeHub returns the hub's ARN (https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_DescribeHub.html).
+    # An account that is not subscribed answers with an error, InvalidAccessException, which AWS also documents as
+    # "the account doesn't have permission": it cannot be told from a denial, so it stays an error (exit 2), never
+    # compliant and never claimed as drift.
+    return _audit_account_setting(context, "securityhub", "enabled", _hub_enabled)
+
+
+def _hub_enabled(securityhub: Any) -> str:
+    return "enabled" if securityhub.describe_hub().get("HubArn") else "not enabled"
 
 
 def _hub_members(securityhub: Any) -> str:

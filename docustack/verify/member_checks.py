@@ -1,4 +1,5 @@
-"""Checks of what the management stack needs inside every member account: the access role.
+"""Checks of what the management stack needs inside member accounts: every member's access role, and the
+read-only role it makes in the Log Archive and Audit accounts.
 
 ``OrganizationAccountAccessRole`` (or the account's ``roleName``) is how the management stack deploys into a
 member account. Organizations creates it only in accounts it creates; an invited (adopted) account has it only
@@ -22,7 +23,9 @@ from urllib.parse import unquote
 
 import boto3
 
+from components.member_read_only_role import MAX_SESSION_SECONDS, management_trust_policy
 from docustack.bucket_state import absent_if
+from docustack.verify import policy_compare
 from docustack.verify.aws import read_only_session
 from docustack.verify.framework import (
     AWS_ERRORS,
@@ -131,3 +134,35 @@ def member_access_roles(context: CheckContext) -> Iterator[Finding]:
                 [*(f"account {account}" for account in sorted(accounts)), *others]
             )
         yield compared(resource, expected, actual, detail=f"account {account_id}")
+
+
+@check("MEMBER-READ-ONLY-ROLE", "The Log Archive and Audit accounts' read-only role is what the program declares")
+def member_read_only_roles(context: CheckContext) -> Iterator[Finding]:
+    """components/member_read_only_role.py: trusted by the management account, sessions of at most an hour. Made
+    only where the audit services are declared. Its permissions are not compared here: they are being narrowed
+    from ReadOnlyAccess to an allow-list (issue 9, section 3), and this check should compare them with that
+    builder once it exists (docs/verify.md, "Not compared")."""
+    organization_settings = context.settings.organization
+    if organization_settings is None or organization_settings.audit_services is None:
+        return
+    organization = context.reader(LiveOrganization)
+    role_name = context.settings.member_read_only_role_name
+    declared_trust = management_trust_policy(context.settings.account.id)
+    for name in (organization_settings.log_archive_account, organization_settings.audit_services.audit_account):
+        resource = f"account:{name}/role:{role_name}"
+        account_id = organization.account_ids.get(name)
+        if account_id is None:
+            yield drift(resource, "exists", f"account {NOT_FOUND}")
+            continue
+        iam = context.member_client(account_id, "iam")
+        role = absent_if(("NoSuchEntity",), lambda iam=iam: iam.get_role(RoleName=role_name)["Role"])
+        if role is None:
+            yield drift(resource, "exists", NOT_FOUND, detail=f"account {account_id}")
+            continue
+        document = role["AssumeRolePolicyDocument"]
+        if isinstance(document, str):
+            document = json.loads(unquote(document))
+        yield policy_compare.compared_documents(f"{resource}/Trust", "the management account", declared_trust, document)
+        yield compared(
+            f"{resource}/MaxSessionDuration", str(MAX_SESSION_SECONDS), str(role.get("MaxSessionDuration", "unknown"))
+        )
