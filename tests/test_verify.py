@@ -240,7 +240,13 @@ TAMPERING: dict[str, tuple[Callable[[LiveFoundation, pytest.MonkeyPatch], None],
             ("MEMBER-READ-ONLY-ROLE", "account:log-archive/role:docustack-readonly"),
         },
     ),
-    "account closed": (_close_staging, {("ORG-ACCOUNT", "account:staging")}),
+    "account closed": (
+        _close_staging,
+        {
+            ("ORG-ACCOUNT", "account:staging"),
+            ("ORG-MEMBER-ACCESS-ROLE", "account:staging/role:OrganizationAccountAccessRole"),
+        },
+    ),
     "feature set not ALL": (_consolidated_billing_only, {("ORG-FEATURES", "organization")}),
     "another management account": (_other_management_account, {("ORG-MANAGEMENT-ACCOUNT", "organization")}),
 }

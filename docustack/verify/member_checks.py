@@ -107,9 +107,14 @@ def member_access_roles(context: CheckContext) -> Iterator[Finding]:
         role_name = declared.role_name
         resource = f"account:{declared.name}/role:{role_name}"
         expected = f"exists, assumable from account {management} only"
-        account_id = organization.account_ids.get(declared.name)
-        if account_id is None:
+        live = organization.find_account(declared)
+        if live is None:
             yield drift(resource, expected, f"account {NOT_FOUND}")
+            continue
+        account_id = live["Id"]
+        state = live.get("State") or live.get("Status", "UNKNOWN")
+        if state != "ACTIVE":  # a suspended or closing account cannot be entered; ORG-ACCOUNT drifts too
+            yield drift(resource, expected, f"account {state}", detail=f"account {account_id}")
             continue
         try:
             iam = _member_session(context, account_id, role_name).client("iam")
