@@ -19,8 +19,8 @@
 
 Exit codes: 0 done (for ``simulate``: the request is allowed), 1 bad config, bootstrap refused or failed, or
 (``simulate``) the request is denied, 2 bad usage. ``verify`` has its own: 0 compliant, 1 drift, 2 something
-could not be checked (an AWS error, missing permission, bad config, or a refusal to run), even when drift was
-found elsewhere.
+could not be checked (an AWS error, missing permission, a bad or unreadable stack file, or a refusal to run),
+even when drift was found elsewhere.
 """
 
 from __future__ import annotations

@@ -467,8 +467,9 @@ def config_recording(context: CheckContext) -> Iterator[Finding]:
 
 # What the stacks leave at ConfigRecorderArgs' defaults: no key prefix, a snapshot every 24 hours.
 DECLARED_CHANNEL = ConfigRecorderArgs(bucket_name="", kms_key_arn="")
-# The program sets no recording mode: Config's default is continuous recording
-# (https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingMode.html).
+# The program sets no recording mode, and wants continuous recording (CONTINUOUS or DAILY:
+# https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingMode.html). That a recorder without a
+# recordingMode records continuously is UNVERIFIED in that page; a DAILY mode or any override is drift.
 CONTINUOUS = "CONTINUOUS"
 
 

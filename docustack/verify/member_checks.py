@@ -2,8 +2,10 @@
 read-only role it makes in the Log Archive and Audit accounts.
 
 ``OrganizationAccountAccessRole`` (or the account's ``roleName``) is how the management stack deploys into a
-member account. Organizations creates it only in accounts it creates; an invited (adopted) account has it only
-if someone made it by hand (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_access-cross-account-role.html).
+member account. Organizations creates it in the accounts it creates, open to the principals of the management
+account (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_access-cross-account-role.html);
+invited (adopted) accounts "do not automatically get an administrator role created"
+(https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_create-cross-account-role.html).
 Once protect-guardrails is attached, nobody in the member account can create it any more, so a missing role is
 a locked-out account. The role must also trust only the management account: a trust of any other principal is a
 second way into the account with the administrator rights the role carries.
