@@ -35,7 +35,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 import policies
-from components.config_aggregator import ALL_REGIONS, DELEGATED_SERVICES
+from components.config_aggregator import ALL_REGIONS, DELEGATED_SERVICES, ORGANIZATIONS_ROLE_POLICY_ARN
 from components.config_recorder import RECORD_ALL_SUPPORTED, RECORDER_NAME, ConfigRecorderArgs
 from components.github_ci_roles import GITHUB_OIDC_URL, STS_AUDIENCE, deploy_trust_policy, preview_trust_policy
 from components.guardduty_organization import AUTO_ENABLE_ORGANIZATION_MEMBERS
@@ -356,10 +356,28 @@ def build_audit_services(foundation: LiveFoundation, organization_id: str, monke
     monkeypatch.setattr(FakeDelegatedAdministrator, "SUPPORTED_SERVICES", supported)
     for principal in DELEGATED_SERVICES:
         foundation.organizations.register_delegated_administrator(AccountId=audit_id, ServicePrincipal=principal)
+    aggregator_role = audit.client("iam").create_role(
+        RoleName="config-aggregator", AssumeRolePolicyDocument=policies.service_trust_policy("config.amazonaws.com")
+    )["Role"]
+    # moto gap: it does not know the AWS managed policy AWSConfigRoleForOrganizations, so nothing can attach it;
+    # the role's attachments are answered as the component declares them.
+    attached = {
+        "AttachedPolicies": [
+            {"PolicyName": "AWSConfigRoleForOrganizations", "PolicyArn": ORGANIZATIONS_ROLE_POLICY_ARN}
+        ]
+    }
+    patch_api(
+        monkeypatch,
+        "ListAttachedRolePolicies",
+        lambda call, _name, params: (
+            {**attached, "IsTruncated": False} if params["RoleName"] == "config-aggregator" else call()
+        ),
+        "iam",
+    )
     audit.client("config").put_configuration_aggregator(
         ConfigurationAggregatorName=settings.config_aggregator_name(),
         OrganizationAggregationSource={
-            "RoleArn": f"arn:aws:iam::{audit_id}:role/config-aggregator",
+            "RoleArn": aggregator_role["Arn"],
             "AllAwsRegions": ALL_REGIONS,
         },
     )

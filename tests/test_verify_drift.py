@@ -20,6 +20,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto_foundation import LiveFoundation, finding, patch_api, run_verify, session, with_status, write_project
 
+import policies
 from docustack import cli
 from docustack.verify import framework, policy_compare
 from docustack.verify.audit_checks import MANAGEMENT_EVENTS_DECLARED, management_events
@@ -186,6 +187,12 @@ def _read_only_role_trusts_another_account(f: LiveFoundation, _: pytest.MonkeyPa
     iam.update_assume_role_policy(RoleName=READ_ONLY_ROLE, PolicyDocument=json.dumps(document))
 
 
+def _aggregator_role_trusts_another_service(f: LiveFoundation, _: pytest.MonkeyPatch) -> None:
+    f.member("audit").client("iam").update_assume_role_policy(
+        RoleName="config-aggregator", PolicyDocument=policies.service_trust_policy("ec2.amazonaws.com")
+    )
+
+
 def _scp_description_changed(f: LiveFoundation, _: pytest.MonkeyPatch) -> None:
     f.organizations.update_policy(PolicyId=f.policy_ids["region-deny"], Description="temporarily relaxed")
 
@@ -244,6 +251,10 @@ DRIFT_CLASSES: dict[str, tuple[Tamper, set[tuple[str, str]]]] = {
         _read_only_role_trusts_another_account,
         {("MEMBER-READ-ONLY-ROLE", f"account:audit/role:{READ_ONLY_ROLE}/Trust")},
     ),
+    "aggregator role trusts another service": (
+        _aggregator_role_trusts_another_service,
+        {("CONFIG-AGGREGATOR", "aggregator:docustack-organization/RoleTrust")},
+    ),
     "SCP description changed": (_scp_description_changed, {("ORG-SCP-CONTENT", "scp:region-deny/Description")}),
 }
 
@@ -282,6 +293,8 @@ def test_the_compliant_foundation_compares_what_decides_each_property(
     for account in ("management", "audit"):
         assert ("GUARDDUTY-DETECTORS", f"guardduty:{account}/us-east-1") in checked
     assert ("SECURITYHUB-ACCOUNT", "securityhub:us-east-1") in checked
+    for setting in ("RoleTrust", "RolePolicies"):
+        assert ("CONFIG-AGGREGATOR", f"aggregator:docustack-organization/{setting}") in checked
     assert ("ORG-SCP-CONTENT", "scp:region-deny/Description") in checked
     events = finding(report, "TRAIL-CONFIGURATION", f"{TRAIL}/ManagementEvents")
     assert events.actual == MANAGEMENT_EVENTS_DECLARED

@@ -17,8 +17,10 @@ import json
 from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
+from urllib.parse import unquote
 
-from components.config_aggregator import ALL_REGIONS, DELEGATED_SERVICES
+import policies
+from components.config_aggregator import ALL_REGIONS, DELEGATED_SERVICES, ORGANIZATIONS_ROLE_POLICY_ARN
 from components.config_recorder import RECORD_ALL_SUPPORTED, RECORDER_NAME, ConfigRecorderArgs
 from components.guardduty_organization import AUTO_ENABLE_ORGANIZATION_MEMBERS
 from components.log_archive import (
@@ -417,6 +419,28 @@ def config_aggregator(context: CheckContext) -> Iterator[Finding]:
         ],
     )
     yield compared(resource, expected, _aggregation_text(aggregators[0]) if aggregators else NOT_FOUND)
+    if not aggregators:
+        return
+    # The role the aggregator lists the organization with (components/config_aggregator.py): trusted by Config
+    # alone, with AWSConfigRoleForOrganizations. Its name is generated, so it is found through the aggregator.
+    role_arn = (aggregators[0].get("OrganizationAggregationSource") or {}).get("RoleArn", "")
+    iam = context.member_client(audit.audit_id, "iam")
+    role_name = role_arn.rsplit("/", 1)[-1]
+    role = absent_if(("NoSuchEntity",), lambda: iam.get_role(RoleName=role_name)["Role"]) if role_name else None
+    if role is None:
+        yield drift(f"{resource}/Role", ORGANIZATIONS_ROLE_POLICY_ARN, NOT_FOUND, detail=role_arn or "no role")
+        return
+    document = role["AssumeRolePolicyDocument"]
+    if isinstance(document, str):
+        document = json.loads(unquote(document))
+    trust = json.loads(policies.service_trust_policy("config.amazonaws.com"))
+    yield compared_documents(f"{resource}/RoleTrust", "config.amazonaws.com", trust, document, detail=[role_arn])
+    attached = sorted(
+        policy["PolicyArn"]
+        for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name)
+        for policy in page["AttachedPolicies"]
+    )
+    yield compared(f"{resource}/RolePolicies", ORGANIZATIONS_ROLE_POLICY_ARN, ", ".join(attached) or "none")
 
 
 def _aggregation_text(aggregator: dict[str, Any]) -> str:
