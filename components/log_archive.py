@@ -32,6 +32,7 @@ import pulumi_aws as aws
 
 import policies
 from components.private_bucket import private_bucket_settings
+from docustack.state_backend_spec import KEY_ROTATION_ENABLED
 
 if TYPE_CHECKING:
     from docustack.settings import StackSettings
@@ -275,6 +276,26 @@ def config_bucket_policy(
     return checked_size(document, MAX_BUCKET_POLICY_BYTES, f"bucket policy of {bucket}")
 
 
+def lifecycle_rule(
+    *, transition_days: int, transition_storage_class: str, expiration_days: int, retention_days: int
+) -> Document:
+    """Each Log Archive bucket's one lifecycle rule, in the S3 API's shape (``docustack verify`` compares the live
+    configuration with it): to colder storage, then expiry no earlier than the retention."""
+    return {
+        "ID": "archive-then-expire",
+        "Status": "Enabled",
+        "Filter": {"Prefix": ""},
+        "Transitions": [{"Days": transition_days, "StorageClass": transition_storage_class}],
+        # Not before the retention: S3 would only add a delete marker over a locked version anyway, and the
+        # settings refuse expirationDays < retentionDays.
+        "Expiration": {"Days": expiration_days},
+        # A version that became noncurrent is kept for the retention too (the Config bucket has no Object Lock
+        # to do it).
+        "NoncurrentVersionExpiration": {"NoncurrentDays": retention_days},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+    }
+
+
 def log_key_policy(
     *,
     account_id: str,
@@ -420,7 +441,7 @@ class LogArchive(pulumi.ComponentResource):
         key = aws.kms.Key(
             f"{name}-key",
             description="Encrypts the organization's CloudTrail, Config and flow logs in the Log Archive",
-            enable_key_rotation=True,
+            enable_key_rotation=KEY_ROTATION_ENABLED,  # the state keys' setting: verify compares with it
             deletion_window_in_days=30,
             opts=pulumi.ResourceOptions(parent=self, protect=True),
         )
@@ -514,29 +535,32 @@ class LogArchive(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=True),
         )
         settings = private_bucket_settings(name, bucket, key.arn, self)
+        rule = lifecycle_rule(
+            transition_days=args.transition_days,
+            transition_storage_class=args.transition_storage_class,
+            expiration_days=args.expiration_days,
+            retention_days=args.retention_days,
+        )
         lifecycle = aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             bucket=bucket.id,
             rules=[
                 aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="archive-then-expire",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    id=rule["ID"],
+                    status=rule["Status"],
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=rule["Filter"]["Prefix"]),
                     transitions=[
                         aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                            days=args.transition_days, storage_class=args.transition_storage_class
+                            days=transition["Days"], storage_class=transition["StorageClass"]
                         )
+                        for transition in rule["Transitions"]
                     ],
-                    # Not before the retention: S3 would only add a delete marker over a locked version anyway,
-                    # and the settings refuse expirationDays < retentionDays.
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.expiration_days),
-                    # A version that became noncurrent is kept for the retention too (the Config bucket has no
-                    # Object Lock to do it).
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=rule["Expiration"]["Days"]),
                     noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=args.retention_days
+                        noncurrent_days=rule["NoncurrentVersionExpiration"]["NoncurrentDays"]
                     ),
                     abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=7
+                        days_after_initiation=rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
                     ),
                 )
             ],

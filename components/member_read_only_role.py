@@ -20,6 +20,8 @@ from components.ci_read_permissions import role_read_actions
 from components.github_ci_roles import read_only_policy
 from policies import minify
 
+MAX_SESSION_SECONDS = 3600
+
 
 def management_trust_policy(management_account_id: str) -> dict[str, Any]:
     """Trust the management account; its IAM policies decide who (the read-only CI role, operators)."""
@@ -61,7 +63,7 @@ class MemberReadOnlyRole(pulumi.ComponentResource):
             name=args.role_name,
             description="read-only access from the management account (previews, docustack verify)",
             assume_role_policy=minify(management_trust_policy(args.management_account_id)),
-            max_session_duration=3600,
+            max_session_duration=MAX_SESSION_SECONDS,
             opts=child,
         )
         # Replaces the earlier ReadOnlyAccess attachment, which reads data (the next `up` detaches it).

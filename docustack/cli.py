@@ -23,9 +23,9 @@
 
 Exit codes: 0 done (for ``simulate``: the request is allowed), 1 bad config, bootstrap refused or failed, or
 (``simulate``) the request is denied, 2 bad usage. ``verify`` has its own: 0 compliant, 1 drift, 2 something
-could not be checked (an AWS error, missing permission, bad config, or a refusal to run), even when drift was
-found elsewhere. ``adopt-check`` likewise: 0 no differences, 1 differences, 2 something could not be read (or
-it refused to run).
+could not be checked (an AWS error, missing permission, a bad or unreadable stack file, or a refusal to run),
+even when drift was found elsewhere. ``adopt-check`` likewise: 0 no differences, 1 differences, 2 something
+could not be read (or it refused to run).
 """
 
 from __future__ import annotations
@@ -60,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args, project_dir)
     except (SettingsError, ProjectError, BootstrapError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        # verify's exit 1 means drift: a project it cannot read is "not verified"
+        return verify.EXIT_NOT_VERIFIED if args.handler is _verify else EXIT_FAILED
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -274,6 +275,13 @@ def _verify(args: argparse.Namespace, project_dir: Path) -> int:
             return verify.EXIT_NOT_VERIFIED
     try:
         settings = load_stack_settings(project_dir, args.stack)
+    except (SettingsError, ProjectError) as error:
+        print(f"error: not verified: {error}", file=sys.stderr)
+        return verify.EXIT_NOT_VERIFIED
+    except (OSError, ValueError) as error:  # unreadable, or not UTF-8 (UnicodeDecodeError is a ValueError)
+        print(f"error: not verified: cannot read Pulumi.{args.stack}.yaml: {error}", file=sys.stderr)
+        return verify.EXIT_NOT_VERIFIED
+    try:
         session = boto3.Session(profile_name=args.profile, region_name=settings.account.region)
         report = verify.run(settings, args.stack, session, project_dir=project_dir, member_role=args.member_role)
     except (SettingsError, ProjectError, verify.VerifyRefused, BotoCoreError) as error:

@@ -35,8 +35,8 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 import policies
-from components.config_aggregator import ALL_REGIONS, DELEGATED_SERVICES
-from components.config_recorder import RECORD_ALL_SUPPORTED, RECORDER_NAME
+from components.config_aggregator import ALL_REGIONS, DELEGATED_SERVICES, ORGANIZATIONS_ROLE_POLICY_ARN
+from components.config_recorder import RECORD_ALL_SUPPORTED, RECORDER_NAME, ConfigRecorderArgs
 from components.github_ci_roles import (
     GITHUB_OIDC_URL,
     STS_AUDIENCE,
@@ -50,9 +50,11 @@ from components.log_archive import (
     config_bucket_policy,
     delivery_account_ids,
     key_alias,
+    lifecycle_rule,
     log_bucket_policy,
     log_key_policy,
 )
+from components.member_read_only_role import MAX_SESSION_SECONDS, management_trust_policy
 from components.organization_trail import TRAIL_SETTINGS
 from components.security_hub_organization import AUTO_ENABLE, AUTO_ENABLE_STANDARDS
 from docustack import project
@@ -61,6 +63,8 @@ from docustack.settings import CONFIG_KEY, ROOT_TARGET, StackSettings, iter_ous,
 from docustack.stacks import LOG_ARCHIVE
 from docustack.state_backend_spec import (
     BUCKET_KEY_ENABLED,
+    KEY_SPEC,
+    KEY_USAGE,
     OBJECT_OWNERSHIP,
     PUBLIC_ACCESS_BLOCK,
     SSE_ALGORITHM,
@@ -71,6 +75,9 @@ from docustack.verify import Report, run
 from docustack.verify.framework import Finding
 
 MANAGEMENT_ACCOUNT_ID = "348665872333"
+DECLARED_CHANNEL = ConfigRecorderArgs(
+    bucket_name="", kms_key_arn=""
+)  # the delivery settings the stacks leave at default
 REGION = "us-east-1"
 
 
@@ -240,11 +247,18 @@ def record_config(config: Any, account_id: str, bucket: str, key_arn: str) -> No
             "recordingGroup": {"allSupported": RECORD_ALL_SUPPORTED, "includeGlobalResourceTypes": True},
         }
     )
-    config.put_delivery_channel(DeliveryChannel={"name": RECORDER_NAME, "s3BucketName": bucket, "s3KmsKeyArn": key_arn})
+    config.put_delivery_channel(
+        DeliveryChannel={
+            "name": RECORDER_NAME,
+            "s3BucketName": bucket,
+            "s3KmsKeyArn": key_arn,
+            "configSnapshotDeliveryProperties": {"deliveryFrequency": DECLARED_CHANNEL.delivery_frequency},
+        }
+    )
     config.start_configuration_recorder(ConfigurationRecorderName=RECORDER_NAME)
 
 
-def _private_bucket(s3: Any, name: str, key_arn: str, *, locked: bool) -> None:
+def _private_bucket(s3: Any, name: str, key_arn: str, *, locked: bool, lifecycle: dict[str, Any]) -> None:
     s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=locked)
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": VERSIONING_STATUS})
     s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": OBJECT_OWNERSHIP}]})
@@ -254,6 +268,7 @@ def _private_bucket(s3: Any, name: str, key_arn: str, *, locked: bool) -> None:
         "BucketKeyEnabled": BUCKET_KEY_ENABLED,
     }
     s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [rule]})
+    s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [lifecycle]})
 
 
 def build_audit_services(foundation: LiveFoundation, organization_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -274,9 +289,17 @@ def build_audit_services(foundation: LiveFoundation, organization_id: str, monke
     exempt = settings.exempt_role_arns(log_archive_id)
     readers = archive_settings.log_reader_role_arns
     accounts = delivery_account_ids(settings.account.id, list(foundation.account_ids.values()))
+    for member in (log_archive, audit):  # components/member_read_only_role.py
+        member.client("iam").create_role(
+            RoleName=settings.member_read_only_role_name,
+            AssumeRolePolicyDocument=policies.minify(management_trust_policy(settings.account.id)),
+            MaxSessionDuration=MAX_SESSION_SECONDS,
+        )
 
     kms = log_archive.client("kms")
-    key = kms.create_key(Description="Log Archive")["KeyMetadata"]
+    # CreateKey's defaults, named: moto's DescribeKey leaves out a usage that was not given.
+    key = kms.create_key(Description="Log Archive", KeySpec=KEY_SPEC, KeyUsage=KEY_USAGE)["KeyMetadata"]
+    kms.enable_key_rotation(KeyId=key["KeyId"])
     kms.create_alias(AliasName=key_alias(LOG_ARCHIVE), TargetKeyId=key["KeyId"])
     kms.put_key_policy(
         KeyId=key["KeyId"],
@@ -295,7 +318,13 @@ def build_audit_services(foundation: LiveFoundation, organization_id: str, monke
     s3 = log_archive.client("s3")
     log_bucket = settings.log_archive_bucket_name(log_archive_id)
     config_bucket = settings.log_archive_bucket_name(log_archive_id, "config")
-    _private_bucket(s3, log_bucket, key["Arn"], locked=True)
+    lifecycle = lifecycle_rule(
+        transition_days=archive_settings.transition_days,
+        transition_storage_class=archive_settings.transition_storage_class,
+        expiration_days=archive_settings.expiration_days,
+        retention_days=archive_settings.retention_days,
+    )
+    _private_bucket(s3, log_bucket, key["Arn"], locked=True, lifecycle=lifecycle)
     s3.put_object_lock_configuration(
         Bucket=log_bucket,
         ObjectLockConfiguration={
@@ -319,7 +348,7 @@ def build_audit_services(foundation: LiveFoundation, organization_id: str, monke
             )
         ),
     )
-    _private_bucket(s3, config_bucket, key["Arn"], locked=False)
+    _private_bucket(s3, config_bucket, key["Arn"], locked=False, lifecycle=lifecycle)
     s3.put_bucket_policy(
         Bucket=config_bucket,
         Policy=policies.minify(
@@ -339,6 +368,12 @@ def build_audit_services(foundation: LiveFoundation, organization_id: str, monke
         EnableLogFileValidation=TRAIL_SETTINGS["LogFileValidationEnabled"],
         IncludeGlobalServiceEvents=TRAIL_SETTINGS["IncludeGlobalServiceEvents"],
     )
+    # moto gap: a trail created without selectors has none in moto; AWS gives it the default selector, every
+    # read and write management event (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_EventSelector.html).
+    cloudtrail.put_event_selectors(
+        TrailName=audit_settings.trail_name,
+        EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}],
+    )
     cloudtrail.start_logging(Name=audit_settings.trail_name)
 
     for account_id, account_session in (
@@ -355,10 +390,28 @@ def build_audit_services(foundation: LiveFoundation, organization_id: str, monke
     monkeypatch.setattr(FakeDelegatedAdministrator, "SUPPORTED_SERVICES", supported)
     for principal in DELEGATED_SERVICES:
         foundation.organizations.register_delegated_administrator(AccountId=audit_id, ServicePrincipal=principal)
+    aggregator_role = audit.client("iam").create_role(
+        RoleName="config-aggregator", AssumeRolePolicyDocument=policies.service_trust_policy("config.amazonaws.com")
+    )["Role"]
+    # moto gap: it does not know the AWS managed policy AWSConfigRoleForOrganizations, so nothing can attach it;
+    # the role's attachments are answered as the component declares them.
+    attached = {
+        "AttachedPolicies": [
+            {"PolicyName": "AWSConfigRoleForOrganizations", "PolicyArn": ORGANIZATIONS_ROLE_POLICY_ARN}
+        ]
+    }
+    patch_api(
+        monkeypatch,
+        "ListAttachedRolePolicies",
+        lambda call, _name, params: (
+            {**attached, "IsTruncated": False} if params["RoleName"] == "config-aggregator" else call()
+        ),
+        "iam",
+    )
     audit.client("config").put_configuration_aggregator(
         ConfigurationAggregatorName=settings.config_aggregator_name(),
         OrganizationAggregationSource={
-            "RoleArn": f"arn:aws:iam::{audit_id}:role/config-aggregator",
+            "RoleArn": aggregator_role["Arn"],
             "AllAwsRegions": ALL_REGIONS,
         },
     )
@@ -428,7 +481,7 @@ def write_project(source_dir: Path, into: Path, stack: str, raw_settings: dict[s
     (into / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
 
 
-def _patch_api(
+def patch_api(
     monkeypatch: pytest.MonkeyPatch,
     operation: str,
     replace: Callable[[Any, str, dict], Any],
@@ -453,7 +506,7 @@ def deny(
         message = f"User is not authorized to perform: {service or 'organizations'}:{operation_name}"
         raise ClientError({"Error": {"Code": code, "Message": message}}, operation_name)
 
-    _patch_api(monkeypatch, operation, refuse, service)
+    patch_api(monkeypatch, operation, refuse, service)
 
 
 def edit_answer(
@@ -466,9 +519,9 @@ def edit_answer(
         edit(response)
         return response
 
-    _patch_api(monkeypatch, operation, answer, service)
+    patch_api(monkeypatch, operation, answer, service)
 
 
 def stub_answer(monkeypatch: pytest.MonkeyPatch, service: str, operation: str, answer: Callable[[], dict]) -> None:
     """Later ``service`` ``operation`` calls answer ``answer()`` without reaching moto: for APIs moto lacks."""
-    _patch_api(monkeypatch, operation, lambda _call, _name, _params: answer(), service)
+    patch_api(monkeypatch, operation, lambda _call, _name, _params: answer(), service)

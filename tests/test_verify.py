@@ -56,12 +56,15 @@ AUDIT_CHECKS = {
     "TRAIL-CONFIGURATION",
     "LOG-BUCKET",
     "LOG-BUCKET-POLICY",
+    "LOG-ARCHIVE-KEY",
     "CONFIG-DELEGATED-ADMIN",
     "CONFIG-AGGREGATOR",
     "CONFIG-RECORDING",
     "GUARDDUTY-ADMIN",
     "GUARDDUTY-AUTO-ENABLE",
+    "GUARDDUTY-DETECTORS",
     "SECURITYHUB-ADMIN",
+    "SECURITYHUB-ACCOUNT",
     "SECURITYHUB-AUTO-ENABLE",
 }
 # Every stack's own account (components/account_baseline.py).
@@ -73,7 +76,16 @@ BASELINE_CHECKS = {
     "CI-ROLE-TRUST",
     "CI-ROLE-READ-ONLY",
 }
-MANAGEMENT_CHECKS = {"ACCOUNT-IDENTITY", *ORGANIZATION_CHECKS, "TRAIL-LOGGING", *AUDIT_CHECKS, *BASELINE_CHECKS}
+# What the management stack needs in every member account.
+MEMBER_CHECKS = {"ORG-MEMBER-ACCESS-ROLE", "MEMBER-READ-ONLY-ROLE"}
+MANAGEMENT_CHECKS = {
+    "ACCOUNT-IDENTITY",
+    *ORGANIZATION_CHECKS,
+    "TRAIL-LOGGING",
+    *AUDIT_CHECKS,
+    *BASELINE_CHECKS,
+    *MEMBER_CHECKS,
+}
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -230,9 +242,18 @@ TAMPERING: dict[str, tuple[Callable[[LiveFoundation, pytest.MonkeyPatch], None],
             ("TRAIL-CONFIGURATION", "trail:organization-trail/KmsKeyId"),
             ("CONFIG-RECORDING", "config:log-archive/us-east-1/Recorder"),
             *{("CONFIG-RECORDING", f"config:{name}/us-east-1/DeliveryChannel") for name in ACCOUNTS_RECORDING},
+            ("LOG-ARCHIVE-KEY", "key:alias/log-archive"),
+            ("ORG-MEMBER-ACCESS-ROLE", "account:log-archive/role:OrganizationAccountAccessRole"),
+            ("MEMBER-READ-ONLY-ROLE", "account:log-archive/role:docustack-readonly"),
         },
     ),
-    "account closed": (_close_staging, {("ORG-ACCOUNT", "account:staging")}),
+    "account closed": (
+        _close_staging,
+        {
+            ("ORG-ACCOUNT", "account:staging"),
+            ("ORG-MEMBER-ACCESS-ROLE", "account:staging/role:OrganizationAccountAccessRole"),
+        },
+    ),
     "feature set not ALL": (_consolidated_billing_only, {("ORG-FEATURES", "organization")}),
     "another management account": (_other_management_account, {("ORG-MANAGEMENT-ACCOUNT", "organization")}),
 }
@@ -289,9 +310,22 @@ def test_moved_ou_is_found_elsewhere(live_foundation: LiveFoundation, project_di
         ("ListPoliciesForTarget", {"ORG-FULLAWSACCESS"}),
         ("ListAWSServiceAccessForOrganization", {"ORG-SERVICE-ACCESS"}),
         ("ListParents", {"ORG-ACCOUNT-OU"}),
-        # the bucket policies name the organization
-        ("DescribeOrganization", {"ORG-FEATURES", "ORG-MANAGEMENT-ACCOUNT", "ORG-ID", "LOG-BUCKET-POLICY"}),
-        ("ListAccounts", {"ORG-ACCOUNT", "ORG-ACCOUNT-OU", "ORG-SCP-ATTACHMENTS", "ORG-FULLAWSACCESS", *AUDIT_CHECKS}),
+        # the CloudTrail bucket policy names the organization (the key policy names accounts only)
+        (
+            "DescribeOrganization",
+            {"ORG-FEATURES", "ORG-MANAGEMENT-ACCOUNT", "ORG-ID", "LOG-BUCKET-POLICY"},
+        ),
+        (
+            "ListAccounts",
+            {
+                "ORG-ACCOUNT",
+                "ORG-ACCOUNT-OU",
+                "ORG-SCP-ATTACHMENTS",
+                "ORG-FULLAWSACCESS",
+                *AUDIT_CHECKS,
+                *MEMBER_CHECKS,
+            },
+        ),
     ],
 )
 def test_access_denied_is_exit_2_never_compliant(

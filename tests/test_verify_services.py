@@ -256,10 +256,15 @@ def test_audit_drift_details(
                 "TRAIL-CONFIGURATION",
                 "LOG-BUCKET",
                 "LOG-BUCKET-POLICY",
+                "LOG-ARCHIVE-KEY",
+                "ORG-MEMBER-ACCESS-ROLE",
                 "CONFIG-AGGREGATOR",
                 "CONFIG-RECORDING",
                 "GUARDDUTY-AUTO-ENABLE",
+                "GUARDDUTY-DETECTORS",
+                "SECURITYHUB-ACCOUNT",
                 "SECURITYHUB-AUTO-ENABLE",
+                "MEMBER-READ-ONLY-ROLE",
             },
         ),
     ],
@@ -309,7 +314,8 @@ def test_compliant_account_stack(live_account: LiveAccount, project_dir: Path) -
     assert with_status(report, ERROR) == set()
     assert report.exit_code == 0
     channel = finding(report, "CONFIG-RECORDING", "config:dev/us-east-1/DeliveryChannel")
-    assert channel.actual.startswith("s3://docustack-log-archive-config-111122223333 with arn:aws:kms:")
+    assert channel.actual.startswith("default: s3://docustack-log-archive-config-111122223333 with arn:aws:kms:")
+    assert channel.actual.endswith(", snapshots TwentyFour_Hours")
     trust = finding(report, "CI-ROLE-TRUST", "role:docustack-github-deploy")
     assert trust.expected == (
         "web identity from token.actions.githubusercontent.com: "

@@ -2,8 +2,8 @@
 
 - :mod:`.framework`: findings, the check registry, running a check so that AWS errors become ``error`` findings
 - :mod:`.aws`: caller identity, the read-only guard, read-only sessions in member accounts
-- :mod:`.organization_checks`, :mod:`.account_checks`, :mod:`.baseline_checks`, :mod:`.audit_checks`: the checks
-  (importing them registers them)
+- :mod:`.organization_checks`, :mod:`.member_checks`, :mod:`.account_checks`, :mod:`.baseline_checks`,
+  :mod:`.audit_checks`: the checks (importing them registers them)
 - :mod:`.report`: the evidence (json, markdown) and the text for a terminal
 - :mod:`.runner`: refuse or run, and build the report
 
@@ -17,7 +17,13 @@ Adding a check is one function in a checks module::
 A new checks module is imported below so that its checks register.
 """
 
-from docustack.verify import account_checks, audit_checks, baseline_checks, organization_checks  # noqa: F401
+from docustack.verify import (  # noqa: F401
+    account_checks,
+    audit_checks,
+    baseline_checks,
+    member_checks,
+    organization_checks,
+)
 from docustack.verify.aws import WriteRefused
 from docustack.verify.framework import EXIT_COMPLIANT, EXIT_DRIFT, EXIT_NOT_VERIFIED
 from docustack.verify.report import RENDERERS, Report

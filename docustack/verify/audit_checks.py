@@ -13,20 +13,37 @@ Audit accounts; an account stack records in its own account, into the bucket its
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
+from urllib.parse import unquote
 
-from components.config_aggregator import ALL_REGIONS, DELEGATED_SERVICES
-from components.config_recorder import RECORD_ALL_SUPPORTED
+import policies
+from components.config_aggregator import ALL_REGIONS, DELEGATED_SERVICES, ORGANIZATIONS_ROLE_POLICY_ARN
+from components.config_recorder import RECORD_ALL_SUPPORTED, RECORDER_NAME, ConfigRecorderArgs
 from components.guardduty_organization import AUTO_ENABLE_ORGANIZATION_MEMBERS
-from components.log_archive import config_bucket_policy, delivery_account_ids, key_alias, log_bucket_policy
+from components.log_archive import (
+    config_bucket_policy,
+    delivery_account_ids,
+    key_alias,
+    lifecycle_rule,
+    log_bucket_policy,
+    log_key_policy,
+)
 from components.organization_trail import LOGGING_ENABLED, TRAIL_SETTINGS
 from components.security_hub_organization import AUTO_ENABLE, AUTO_ENABLE_STANDARDS
 from docustack.bucket_state import BucketState, absent_if
 from docustack.settings import AuditServicesSettings
 from docustack.stacks import LOG_ARCHIVE
-from docustack.verify.buckets import NOT_FOUND, on_off, private_bucket_findings, read_live_bucket
+from docustack.state_backend_spec import KEY_ROTATION_ENABLED, KEY_SPEC, KEY_USAGE
+from docustack.verify.buckets import (
+    NOT_FOUND,
+    compared_lifecycle,
+    on_off,
+    private_bucket_findings,
+    read_live_bucket,
+)
 from docustack.verify.framework import ACCOUNT, MANAGEMENT, MEDIUM, CheckContext, Finding, check, compared, drift
 from docustack.verify.organization_checks import LiveOrganization
 from docustack.verify.policy_compare import compared_documents
@@ -55,6 +72,12 @@ class LiveAudit:
     @property
     def audit_id(self) -> str | None:
         return self.organization.account_ids.get(self.audit_name)
+
+    @property
+    def delivery_account_ids(self) -> list[str]:
+        """The accounts the services deliver for, as the program lists them (compose_audit_services): the
+        management account and the declared accounts that exist."""
+        return delivery_account_ids(self.context.settings.account.id, list(self.organization.account_ids.values()))
 
     def bucket_name(self, purpose: str) -> str:
         account_id = self.log_archive_id or f"<{self.log_archive_name} {ACCOUNT_NOT_FOUND}>"
@@ -126,8 +149,112 @@ def trail_configuration(context: CheckContext) -> Iterator[Finding]:
         return
     for setting, value in TRAIL_SETTINGS.items():
         yield compared(f"{resource}/{setting}", str(value), str(trail.get(setting, False)))
+    # The ARN names the home region and the owner: the management account in the stack's region.
+    yield compared(f"{resource}/TrailARN", context.settings.trail_arn(), trail.get("TrailARN", "none"))
     yield compared(f"{resource}/S3BucketName", audit.bucket_name(LOG_BUCKET), trail.get("S3BucketName", "none"))
+    # The program sets no key prefix: the bucket policy grants CloudTrail AWSLogs/<id>/* only.
+    yield compared(f"{resource}/S3KeyPrefix", "none", trail.get("S3KeyPrefix") or "none")
     yield compared(f"{resource}/KmsKeyId", audit.key_arn, trail.get("KmsKeyId", "none"))
+    yield compared(
+        f"{resource}/CloudWatchLogsLogGroupArn",
+        _declared_log_group(context, audit),
+        trail.get("CloudWatchLogsLogGroupArn") or "none",
+    )
+    selectors = cloudtrail.get_event_selectors(TrailName=trail.get("TrailARN", name))
+    recorded, detail = management_events(selectors)
+    yield compared(f"{resource}/ManagementEvents", MANAGEMENT_EVENTS_DECLARED, recorded, detail=detail)
+
+
+def _declared_log_group(context: CheckContext, audit: LiveAudit) -> str:
+    logs = audit.declared.cloud_watch_logs
+    if not logs.enabled:
+        return "none"
+    # components/organization_trail.py names the group /aws/cloudtrail/<trail>; CloudTrail takes its ARN with ":*".
+    caller = context.caller
+    return (
+        f"arn:{caller.partition}:logs:{context.settings.account.region}:{context.settings.account.id}:"
+        f"log-group:/aws/cloudtrail/{audit.declared.trail_name}:*"
+    )
+
+
+# The program declares no event selectors, so the trail keeps CloudTrail's default: "trails created without
+# specific event selectors will be configured to log all read and write management events, and no data events"
+# (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_EventSelector.html). An event is logged when
+# it matches any selector (same page); advanced selectors replace classic ones, the fields of one advanced selector
+# must all match, and management events are filtered by eventCategory, eventSource and readOnly
+# (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_AdvancedEventSelector.html,
+# https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_AdvancedFieldSelector.html).
+MANAGEMENT_EVENTS_DECLARED = "read and write management events of every source"
+READ, WRITE = "read", "write"
+
+
+def management_events(selectors: dict[str, Any]) -> tuple[str, str]:
+    """What a GetEventSelectors answer records of management events, and the selectors as evidence.
+
+    Only the union of selectors that filter on nothing but read/write counts: a selector that also filters on
+    an event source (or excludes sources, or uses an operator or field this reading does not know) records less
+    than every management event, so it never makes the answer "every source"."""
+    classic = selectors.get("EventSelectors") or []
+    advanced = selectors.get("AdvancedEventSelectors") or []
+    covered: set[str] = set()
+    partial: list[str] = []
+    for selector in classic:
+        kinds = _read_write(selector.get("ReadWriteType", "All"))
+        if not selector.get("IncludeManagementEvents", True):
+            continue
+        excluded = selector.get("ExcludeManagementEventSources") or []
+        if excluded:
+            partial.append(f"{'/'.join(sorted(kinds))} excluding {', '.join(excluded)}")
+        else:
+            covered |= kinds
+    for selector in advanced:
+        kinds, narrowed = _advanced_management(selector.get("FieldSelectors") or [])
+        if narrowed:
+            partial.append(f"{'/'.join(sorted(kinds)) or 'none'} filtered by {narrowed}")
+        else:
+            covered |= kinds
+    if covered == {READ, WRITE}:
+        recorded = MANAGEMENT_EVENTS_DECLARED
+    else:
+        recorded = {frozenset({READ}): "read-only", frozenset({WRITE}): "write-only"}.get(
+            frozenset(covered), "no"
+        ) + " management events of every source"
+        if partial:
+            recorded += "; only some sources: " + "; ".join(partial)
+    kind = "advanced" if advanced else "classic"
+    return recorded, f"{kind} event selectors: {json.dumps(advanced or classic, sort_keys=True)}"
+
+
+def _read_write(read_write_type: str) -> set[str]:
+    return {"All": {READ, WRITE}, "ReadOnly": {READ}, "WriteOnly": {WRITE}}.get(read_write_type, set())
+
+
+def _operators(field: dict[str, Any]) -> set[str]:
+    return {key for key, values in field.items() if key != "Field" and values}
+
+
+def _advanced_management(fields: list[dict[str, Any]]) -> tuple[set[str], str]:
+    """(read/write kinds of management events one advanced selector matches, what else narrows it or "")."""
+    by_field = {field.get("Field"): field for field in fields}
+    category = by_field.pop("eventCategory", None)
+    known_operators = {"Equals", "NotEquals"}
+    if category is None or _operators(category) - known_operators:
+        return set(), "an eventCategory condition this check cannot read" if category else ""
+    if "Management" not in category.get("Equals", []) or "Management" in category.get("NotEquals", []):
+        return set(), ""  # a data (or other) event selector: no management events
+    kinds = {READ, WRITE}
+    read_only = by_field.pop("readOnly", None)
+    if read_only is not None:
+        if _operators(read_only) - known_operators:
+            return set(), f"readOnly {json.dumps(read_only, sort_keys=True)}"
+        values = {"true": READ, "false": WRITE}
+        kinds = {values[v] for v in read_only.get("Equals", list(values)) if v in values}
+        kinds -= {values[v] for v in read_only.get("NotEquals", []) if v in values}
+    if by_field:
+        return kinds, ", ".join(
+            f"{name} {json.dumps(field, sort_keys=True)}" for name, field in sorted(by_field.items())
+        )
+    return kinds, ""
 
 
 @check("TRAIL-LOGGING", "The organization trail is logging")
@@ -164,9 +291,56 @@ def log_buckets(context: CheckContext) -> Iterator[Finding]:
             yield drift(resource, "exists in the Log Archive account", NOT_FOUND)
             continue
         yield from private_bucket_findings(resource, state, audit.key_arn)
-        if purpose == LOG_BUCKET:  # Config cannot deliver to a bucket with a default retention (log_archive.py)
-            expected = _lock_text("Enabled", lock.object_lock_mode, lock.retention_days)
-            yield compared(f"{resource}/ObjectLock", expected, _live_lock(audit.object_lock(name)))
+        # Config cannot deliver to a bucket with a default retention (log_archive.py): only the log bucket locks.
+        expected = _lock_text("Enabled", lock.object_lock_mode, lock.retention_days) if purpose == LOG_BUCKET else None
+        yield compared(f"{resource}/ObjectLock", expected or "not enabled", _live_lock(audit.object_lock(name)))
+        declared_rule = lifecycle_rule(
+            transition_days=lock.transition_days,
+            transition_storage_class=lock.transition_storage_class,
+            expiration_days=lock.expiration_days,
+            retention_days=lock.retention_days,
+        )
+        yield compared_lifecycle(resource, [declared_rule], state.lifecycle_rules)
+
+
+@check(
+    "LOG-ARCHIVE-KEY",
+    "The Log Archive key is a customer managed symmetric key of the declared policy, enabled and rotating",
+)
+def log_archive_key(context: CheckContext) -> Iterator[Finding]:
+    audit = _audit(context)
+    if audit is None:
+        return
+    alias = key_alias(LOG_ARCHIVE)
+    resource = f"key:{alias}"
+    if audit.log_archive_id is None:
+        yield drift(resource, "exists in the Log Archive account", f"{audit.log_archive_name} {ACCOUNT_NOT_FOUND}")
+        return
+    kms = context.member_client(audit.log_archive_id, "kms")
+    key = absent_if(("NotFoundException",), lambda: kms.describe_key(KeyId=alias)["KeyMetadata"])
+    if key is None:
+        yield drift(resource, "exists in the Log Archive account", NOT_FOUND)
+        return
+    key_id = key["KeyId"]
+    yield compared(f"{resource}/State", "Enabled", key.get("KeyState", "unknown"), detail=key["Arn"])
+    yield compared(f"{resource}/KeyManager", "CUSTOMER", key.get("KeyManager", "unknown"))
+    # The component names no spec or usage: CreateKey's defaults, SYMMETRIC_DEFAULT and ENCRYPT_DECRYPT
+    # (https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html), the state keys' values.
+    yield compared(f"{resource}/KeySpec", KEY_SPEC, key.get("KeySpec") or key.get("CustomerMasterKeySpec", "unknown"))
+    yield compared(f"{resource}/KeyUsage", KEY_USAGE, key.get("KeyUsage", "unknown"))
+    rotation = kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"]
+    yield compared(f"{resource}/Rotation", on_off(KEY_ROTATION_ENABLED), on_off(rotation))
+    # What decides who may use the key: a statement for another account is drift.
+    declared = log_key_policy(
+        account_id=audit.log_archive_id,
+        management_account_id=context.settings.account.id,
+        trail_arn=context.settings.trail_arn(),
+        source_account_ids=audit.delivery_account_ids,
+        reader_role_arns=audit.declared.log_archive.log_reader_role_arns,
+    )
+    live_policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+    expected = "statements " + ", ".join(statement["Sid"] for statement in declared["Statement"])
+    yield compared_documents(f"{resource}/Policy", expected, declared, live_policy)
 
 
 def _lock_text(enabled: str, mode: str | None, days: int | None) -> str:
@@ -190,8 +364,7 @@ def log_bucket_policies(context: CheckContext) -> Iterator[Finding]:
     organization_id = audit.organization.description["Id"]
     exempt = settings.exempt_role_arns(audit.log_archive_id or "*")
     readers = audit.declared.log_archive.log_reader_role_arns
-    # The program lists the declared accounts that exist (compose_audit_services); so does this.
-    accounts = delivery_account_ids(settings.account.id, list(audit.organization.account_ids.values()))
+    accounts = audit.delivery_account_ids
     declared = {
         LOG_BUCKET: log_bucket_policy(
             audit.bucket_name(LOG_BUCKET),
@@ -255,6 +428,28 @@ def config_aggregator(context: CheckContext) -> Iterator[Finding]:
         ],
     )
     yield compared(resource, expected, _aggregation_text(aggregators[0]) if aggregators else NOT_FOUND)
+    if not aggregators:
+        return
+    # The role the aggregator lists the organization with (components/config_aggregator.py): trusted by Config
+    # alone, with AWSConfigRoleForOrganizations. Its name is generated, so it is found through the aggregator.
+    role_arn = (aggregators[0].get("OrganizationAggregationSource") or {}).get("RoleArn", "")
+    iam = context.member_client(audit.audit_id, "iam")
+    role_name = role_arn.rsplit("/", 1)[-1]
+    role = absent_if(("NoSuchEntity",), lambda: iam.get_role(RoleName=role_name)["Role"]) if role_name else None
+    if role is None:
+        yield drift(f"{resource}/Role", ORGANIZATIONS_ROLE_POLICY_ARN, NOT_FOUND, detail=role_arn or "no role")
+        return
+    document = role["AssumeRolePolicyDocument"]
+    if isinstance(document, str):
+        document = json.loads(unquote(document))
+    trust = json.loads(policies.service_trust_policy("config.amazonaws.com"))
+    yield compared_documents(f"{resource}/RoleTrust", "config.amazonaws.com", trust, document, detail=[role_arn])
+    attached = sorted(
+        policy["PolicyArn"]
+        for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name)
+        for policy in page["AttachedPolicies"]
+    )
+    yield compared(f"{resource}/RolePolicies", ORGANIZATIONS_ROLE_POLICY_ARN, ", ".join(attached) or "none")
 
 
 def _aggregation_text(aggregator: dict[str, Any]) -> str:
@@ -284,8 +479,12 @@ def config_recording(context: CheckContext) -> Iterator[Finding]:
     for label, account_id in accounts:
         for region in _regions(context):
             resource = f"config:{label}/{region}"
-            recorder_expected = _recorder_text(True, RECORD_ALL_SUPPORTED, region == settings.account.region)
-            channel_expected = f"s3://{bucket} with {key_arn}"
+            recorder_expected = _recorder_text(
+                RECORDER_NAME, True, RECORD_ALL_SUPPORTED, region == settings.account.region, CONTINUOUS, []
+            )
+            channel_expected = _channel_text(
+                RECORDER_NAME, bucket, DECLARED_CHANNEL.s3_key_prefix, key_arn, DECLARED_CHANNEL.delivery_frequency
+            )
             if account_id is None:
                 yield drift(f"{resource}/Recorder", recorder_expected, ACCOUNT_NOT_FOUND)
                 yield drift(f"{resource}/DeliveryChannel", channel_expected, ACCOUNT_NOT_FOUND)
@@ -299,27 +498,72 @@ def config_recording(context: CheckContext) -> Iterator[Finding]:
             yield compared(f"{resource}/DeliveryChannel", channel_expected, _live_channel(config))
 
 
-def _recorder_text(recording: bool, all_supported: bool, global_types: bool) -> str:
-    return f"{'recording' if recording else 'stopped'}, all supported types {on_off(all_supported)}, global types {on_off(global_types)}"
+# What the stacks leave at ConfigRecorderArgs' defaults: no key prefix, a snapshot every 24 hours.
+DECLARED_CHANNEL = ConfigRecorderArgs(bucket_name="", kms_key_arn="")
+# The program sets no recording mode, and wants continuous recording (CONTINUOUS or DAILY:
+# https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingMode.html). That a recorder without a
+# recordingMode records continuously is UNVERIFIED in that page; a DAILY mode or any override is drift.
+CONTINUOUS = "CONTINUOUS"
+
+
+def _recorder_text(
+    name: str, recording: bool, all_supported: bool, global_types: bool, frequency: str, overrides: list[Any]
+) -> str:
+    text = (
+        f"{name}: {'recording' if recording else 'stopped'}, all supported types {on_off(all_supported)}, "
+        f"global types {on_off(global_types)}, {frequency}"
+    )
+    return text + (f", overrides {json.dumps(overrides, sort_keys=True)}" if overrides else "")
 
 
 def _live_recorder(config: Any) -> str:
+    """Every customer managed recorder of the region (Config allows one), as text; none: "no recorder"."""
     recorders = config.describe_configuration_recorders()["ConfigurationRecorders"]
+    # A service-linked recorder (it names its servicePrincipal) belongs to another AWS service, not to this program.
+    recorders = [recorder for recorder in recorders if not recorder.get("servicePrincipal")]
     if not recorders:
         return "no recorder"
     statuses = config.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
-    recording = any(status.get("recording") for status in statuses if status.get("name") == recorders[0]["name"])
-    group = recorders[0].get("recordingGroup", {})
-    return _recorder_text(recording, group.get("allSupported", False), group.get("includeGlobalResourceTypes", False))
+    texts = []
+    for recorder in recorders:
+        recording = any(status.get("recording") for status in statuses if status.get("name") == recorder["name"])
+        group = recorder.get("recordingGroup", {})
+        exclusions = (group.get("exclusionByResourceTypes") or {}).get("resourceTypes") or []
+        mode = recorder.get("recordingMode") or {}
+        texts.append(
+            _recorder_text(
+                recorder["name"],
+                recording,
+                group.get("allSupported", False) and not exclusions and not group.get("resourceTypes"),
+                group.get("includeGlobalResourceTypes", False),
+                mode.get("recordingFrequency", CONTINUOUS),
+                mode.get("recordingModeOverrides") or [],
+            )
+        )
+    return "; ".join(sorted(texts))
+
+
+def _channel_text(name: str, bucket: str | None, prefix: str | None, key_arn: str | None, frequency: str | None) -> str:
+    path = f"/{prefix}" if prefix else ""
+    return f"{name}: s3://{bucket}{path} with {key_arn or 'no key'}, snapshots {frequency or 'not set'}"
 
 
 def _live_channel(config: Any) -> str:
     channels = config.describe_delivery_channels()["DeliveryChannels"]
     if not channels:
         return "no delivery channel"
-    channel = channels[0]
-    prefix = f"/{channel['s3KeyPrefix']}" if channel.get("s3KeyPrefix") else ""
-    return f"s3://{channel.get('s3BucketName')}{prefix} with {channel.get('s3KmsKeyArn') or 'no key'}"
+    return "; ".join(
+        sorted(
+            _channel_text(
+                channel.get("name", ""),
+                channel.get("s3BucketName"),
+                channel.get("s3KeyPrefix"),
+                channel.get("s3KmsKeyArn"),
+                (channel.get("configSnapshotDeliveryProperties") or {}).get("deliveryFrequency"),
+            )
+            for channel in channels
+        )
+    )
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -376,6 +620,29 @@ def _guardduty_members(guardduty: Any) -> str:
     return configuration.get("AutoEnableOrganizationMembers") or f"AutoEnable {configuration.get('AutoEnable')}"
 
 
+@check("GUARDDUTY-DETECTORS", "GuardDuty's detectors in the management and Audit accounts are enabled")
+def guardduty_detectors(context: CheckContext) -> Iterator[Finding]:
+    audit = _audit(context)
+    if audit is None:
+        return
+    # components/guardduty_organization.py: a detector with enable=True in both accounts, in every allowed region.
+    accounts = [(context.settings.account.name, context.settings.account.id), (audit.audit_name, audit.audit_id)]
+    for label, account_id in accounts:
+        for region in _regions(context):
+            resource = f"guardduty:{label}/{region}"
+            if account_id is None:
+                yield drift(resource, "ENABLED", ACCOUNT_NOT_FOUND)
+                continue
+            guardduty = (
+                context.client("guardduty", region)
+                if account_id == context.settings.account.id
+                else context.member_client(account_id, "guardduty", region)
+            )
+            detectors = guardduty.list_detectors()["DetectorIds"]
+            statuses = [guardduty.get_detector(DetectorId=detector)["Status"] for detector in detectors]
+            yield compared(resource, "ENABLED", ", ".join(statuses) or "no detector", detail=", ".join(detectors))
+
+
 @check("SECURITYHUB-ADMIN", "The Audit account is Security Hub's organization admin in every allowed region")
 def security_hub_admin(context: CheckContext) -> Iterator[Finding]:
     return _organization_admins(context, "securityhub", "AccountId", "Status")
@@ -384,6 +651,20 @@ def security_hub_admin(context: CheckContext) -> Iterator[Finding]:
 @check("SECURITYHUB-AUTO-ENABLE", "Security Hub is turned on for new members with the default standards")
 def security_hub_auto_enable(context: CheckContext) -> Iterator[Finding]:
     return _audit_account_setting(context, "securityhub", _hub_text(AUTO_ENABLE, AUTO_ENABLE_STANDARDS), _hub_members)
+
+
+@check("SECURITYHUB-ACCOUNT", "Security Hub is enabled in the Audit account, its organization admin")
+def security_hub_account(context: CheckContext) -> Iterator[Finding]:
+    # components/security_hub_organization.py enables Security Hub in the Audit account before the designation.
+    # DescribeHub returns the hub's ARN (https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_DescribeHub.html).
+    # An account that is not subscribed answers with an error, InvalidAccessException, which AWS also documents as
+    # "the account doesn't have permission": it cannot be told from a denial, so it stays an error (exit 2), never
+    # compliant and never claimed as drift.
+    return _audit_account_setting(context, "securityhub", "enabled", _hub_enabled)
+
+
+def _hub_enabled(securityhub: Any) -> str:
+    return "enabled" if securityhub.describe_hub().get("HubArn") else "not enabled"
 
 
 def _hub_members(securityhub: Any) -> str:

@@ -26,12 +26,14 @@ from components.github_ci_roles import (
 from docustack.bucket_state import absent_if
 from docustack.state_backend_spec import (
     KEY_ROTATION_ENABLED,
+    KEY_SPEC,
+    KEY_USAGE,
     PUBLIC_ACCESS_BLOCK,
     StateBackendSpec,
-    whole_bucket_rules,
 )
 from docustack.verify.buckets import (
     NOT_FOUND,
+    compared_lifecycle,
     on_off,
     private_bucket_findings,
     public_access_text,
@@ -81,12 +83,7 @@ def state_bucket(context: CheckContext) -> Iterator[Finding]:
         return
     yield from private_bucket_findings(resource, state, backend.key_arn)
     yield compared_documents(f"{resource}/Policy", "the TLS-only statement", spec.bucket_policy(), state.policy)
-    lifecycle = whole_bucket_rules(state.lifecycle_rules) if state.lifecycle_rules else "none"
-    yield compared(
-        f"{resource}/Lifecycle",
-        json.dumps([spec.lifecycle_rule()], sort_keys=True),
-        json.dumps(lifecycle, sort_keys=True),
-    )
+    yield compared_lifecycle(resource, [spec.lifecycle_rule()], state.lifecycle_rules)
 
 
 @check(
@@ -107,6 +104,8 @@ def state_key(context: CheckContext) -> Iterator[Finding]:
     rotation = backend.kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"]
     yield compared(f"{resource}/Rotation", on_off(KEY_ROTATION_ENABLED), on_off(rotation))
     yield compared(f"{resource}/KeyManager", "CUSTOMER", key.get("KeyManager", "unknown"))
+    yield compared(f"{resource}/KeySpec", KEY_SPEC, key.get("KeySpec") or key.get("CustomerMasterKeySpec", "unknown"))
+    yield compared(f"{resource}/KeyUsage", KEY_USAGE, key.get("KeyUsage", "unknown"))
     # A policy widened to another account would let its principals read this account's state and secrets.
     live_policy = json.loads(backend.kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
     yield compared_documents(f"{resource}/Policy", "KMS's default key policy", backend.spec.key_policy(), live_policy)

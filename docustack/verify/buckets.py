@@ -4,6 +4,7 @@ state buckets share versioning, Block Public Access, ownership and SSE-KMS with 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ from docustack.state_backend_spec import (
     PUBLIC_ACCESS_BLOCK,
     SSE_ALGORITHM,
     VERSIONING_STATUS,
+    whole_bucket_rules,
 )
 from docustack.verify.framework import Finding, compared
 
@@ -63,4 +65,23 @@ def private_bucket_findings(resource: str, state: BucketState, key_arn: str) -> 
         f"{resource}/Encryption",
         encryption_text(SSE_ALGORITHM, key_arn, BUCKET_KEY_ENABLED),
         live_encryption_text(state.encryption_rules),
+    )
+
+
+def lifecycle_text(rules: list[dict[str, Any]] | None) -> str:
+    """A whole lifecycle configuration as canonical JSON: every rule (by ID), its filter, transitions,
+    expirations, noncurrent-version actions and multipart abort. An empty filter and an empty prefix both mean
+    every object (:func:`whole_bucket_rules`); nothing else is normalized away, so any other rule, filter or
+    number differs. ``None``: the bucket has no lifecycle configuration."""
+    if not rules:
+        return "none"
+    ordered = sorted(whole_bucket_rules(rules), key=lambda rule: json.dumps(rule, sort_keys=True))
+    return json.dumps(ordered, sort_keys=True)
+
+
+def compared_lifecycle(resource: str, declared: list[dict[str, Any]], live: list[dict[str, Any]] | None) -> Finding:
+    """The bucket's whole lifecycle configuration against the declared rules; the detail names the rule IDs."""
+    ids = ", ".join(sorted(str(rule.get("ID", "")) for rule in live or [])) or "none"
+    return compared(
+        f"{resource}/Lifecycle", lifecycle_text(declared), lifecycle_text(live), detail=f"live rules: {ids}"
     )

@@ -6,8 +6,9 @@ readers that cache what several checks need) and yields one finding per declared
 decides the check ID or, unless a finding needs another, the severity: :func:`run_check` stamps both.
 
 "Cannot see" is never "compliant": any AWS error (``ClientError``, ``BotoCoreError``, which includes
-``NoCredentialsError``) that escapes a check becomes an ``error`` finding of that check, and the exit code
-puts errors before drift (:func:`exit_code`).
+``NoCredentialsError``) that escapes a check becomes an ``error`` finding of that check, and so does any other
+exception (an answer of a shape the check cannot read, or a bug in it, ``WriteRefused`` included): the check did
+not finish, so it proved nothing. The exit code puts errors before drift (:func:`exit_code`).
 """
 
 from __future__ import annotations
@@ -63,6 +64,11 @@ def compared(resource: str, expected: str, actual: str, *, severity: str = "", d
 
 def drift(resource: str, expected: str, actual: str, *, severity: str = "", detail: str = "") -> Finding:
     return Finding(resource, expected, actual, DRIFT, severity, detail)
+
+
+def could_not_check(resource: str, expected: str, *, severity: str = "", detail: str = "") -> Finding:
+    """One declared thing that could not be read (an AWS error for that thing alone): never compliant."""
+    return Finding(resource, expected, "could not be checked", ERROR, severity, detail)
 
 
 class CheckContext:
@@ -163,7 +169,7 @@ def run_check(registered: Check, context: CheckContext) -> list[Finding]:
     try:
         for finding in registered.function(context):
             findings.append(replace(finding, check_id=registered.id, severity=finding.severity or registered.severity))
-    except AWS_ERRORS as error:
+    except Exception as error:  # an AWS error, or an answer the check cannot read: not verified either way
         findings.append(
             Finding(
                 resource="*",
@@ -182,6 +188,8 @@ def describe_error(error: Exception) -> str:
     if isinstance(error, ClientError):
         info = error.response.get("Error", {})
         return f"{info.get('Code', 'Unknown')} on {error.operation_name}: {info.get('Message', '')}".rstrip(": ")
+    if not isinstance(error, AWS_ERRORS):  # a reading this check could not make sense of, or a bug in it
+        return f"unexpected {type(error).__name__}: {error}"
     return f"{type(error).__name__}: {error}"
 
 

@@ -240,6 +240,7 @@ def scp_content(context: CheckContext) -> Iterator[Finding]:
             )
             continue
         yield policy_compare.compared_documents(f"scp:{scp.name}", expected, rendered, document, detail=[live["Id"]])
+        yield compared(f"scp:{scp.name}/Description", scp.description, live.get("Description", ""))
 
 
 @check("ORG-SCP-ATTACHMENTS", "Each SCP is attached to exactly its declared targets")
