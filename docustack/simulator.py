@@ -82,9 +82,17 @@ DERIVED_KEYS = {
     "aws:principalarn": "--principal",
     "aws:principalaccount": "--account/--principal",
 }
-# Multivalued global keys ("Value type: Multivalued" on the IAM global condition keys page). The simulator
-# evaluates single-valued keys only, so a condition on one of these is refused.
-MULTIVALUED_KEYS = {"aws:calledvia", "aws:principalorgpaths", "aws:resourceorgpaths", "aws:tagkeys"}
+# Multivalued global keys ("Value type: Multivalued" on the IAM global condition keys page; the page says they
+# take the ForAnyValue/ForAllValues set operators). The simulator evaluates single-valued keys only, so a
+# condition on one of these is refused. Service-specific multivalued keys are not listed here (UNVERIFIED which
+# ones a policy of this project could meet); a --context value is always a single string.
+MULTIVALUED_KEYS = {
+    "aws:calledvia",
+    "aws:principalorgpaths",
+    "aws:principalservicenameslist",
+    "aws:resourceorgpaths",
+    "aws:tagkeys",
+}
 
 
 class UnsupportedPolicy(ValueError):
@@ -456,6 +464,9 @@ def _applies(statement: Mapping[str, Any], request: Request, context: _RequestCo
 
 
 def _conditions_hold(statement: Mapping[str, Any], context: _RequestContext, where: str) -> bool:
+    # Operators and keys in one Condition are ANDed, the values of one key ORed; key names ignore case, string
+    # values keep it (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html,
+    # "Condition key names are not case-sensitive"; StringEquals is "Exact matching, case sensitive").
     return all(
         _condition_holds(operator, key, expected, context, where)
         for operator, block in statement.get("Condition", {}).items()
