@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -67,7 +69,11 @@ def read_stack_config(project_dir: Path, stack: str) -> dict[str, Any]:
 
 
 def load_yaml(path: Path) -> Any:
-    """One YAML document from ``path``, read once with the fastest safe loader; :class:`StackFileError` if not."""
+    """One YAML document from ``path`` with the fastest safe loader; :class:`StackFileError` if it cannot be read.
+
+    The text is parsed once per process: a command that needs a stack file again (``plan`` of every stack, a
+    check that compares the stack files with one another) gets a copy of the first parse of the same text.
+    """
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as error:
@@ -77,17 +83,26 @@ def load_yaml(path: Path) -> Any:
         ) from None
     except OSError as error:
         raise StackFileError(f"{path.name} cannot be read: {error.strerror or error}") from None
+    return copy.deepcopy(_parsed(path.name, text))
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(file: str, text: str) -> Any:
+    return _parse_document(file, text)
+
+
+def _parse_document(file: str, text: str) -> Any:
     loader = SafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None
-        _refuse_expansion(node, path.name)
+        _refuse_expansion(node, file)
         return loader.construct_document(node)
     except yaml.YAMLError as error:
-        raise StackFileError(f"{path.name} is not valid YAML: {error}") from None
+        raise StackFileError(f"{file} is not valid YAML: {error}") from None
     except RecursionError:  # the pure-Python loader on deeply nested collections (libyaml stops at 1,000 levels)
-        raise StackFileError(f"{path.name}: collections nested too deeply to read") from None
+        raise StackFileError(f"{file}: collections nested too deeply to read") from None
     finally:
         loader.dispose()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from docustack import cli, plan, project
+from docustack import cli, offline, plan, project
 from docustack.project import ProjectError, StackFileError
 
 BILLION_LAUGHS = """\
@@ -104,17 +104,28 @@ def test_the_c_loader_is_used_when_present() -> None:
         assert project.SafeLoader is yaml.SafeLoader
 
 
-def test_plan_reads_each_stack_file_once(copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    reads: list[str] = []
-    original = project.load_yaml
+def test_plan_of_every_stack_parses_each_stack_file_once(copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The YAML of each file is parsed once per process, however often the commands need the file."""
+    parsed: list[str] = []
+    original = project._parse_document
 
-    def counting(path: Path) -> object:
-        reads.append(path.name)
-        return original(path)
+    def counting(file: str, text: str) -> object:
+        parsed.append(file)
+        return original(file, text)
 
-    monkeypatch.setattr(project, "load_yaml", counting)
-    plan.plan_stack(copy, "dev")
-    assert reads == ["Pulumi.dev.yaml"]
+    project._parsed.cache_clear()
+    monkeypatch.setattr(project, "_parse_document", counting)
+    monkeypatch.setattr(plan.offline, "run_program", lambda program, *, stack, config: offline.Plan(stack))
+    for stack in project.stack_names(copy):
+        plan.plan_stack(copy, stack)
+        plan.plan_stack(copy, stack)
+    assert sorted(parsed) == sorted(p.name for p in copy.glob("Pulumi.*.yaml"))
+    # A changed file is parsed again, and callers get copies they may change.
+    (copy / "Pulumi.dev.yaml").write_text("config:\n  a: 1\n")
+    config = project.read_stack_config(copy, "dev")
+    config["a"] = 2
+    assert project.read_stack_config(copy, "dev") == {"a": 1}
+    assert parsed.count("Pulumi.dev.yaml") == 2
 
 
 @pytest.mark.parametrize(
