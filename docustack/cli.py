@@ -11,7 +11,7 @@
                                          live resources it adopts and the settings, which that `up` would
                                          write (docustack/adoption.py)
     docustack simulate --account NAME --action ACTION [--region R] [--resource ARN] [--principal ARN]
-                       [--context KEY=VALUE ...] [--json]
+                       [--role-path PATH] [--context KEY=VALUE ...] [--absent KEY ...] [--json]
                                          would the SCPs in effect deny this request, and by which statement?
     docustack ci-context --role read-only|verify|deploy (--stack NAME | --matrix)
                                          what a CI job needs for a stack (role ARN, login URL, secrets
@@ -22,10 +22,10 @@
                                          (docs/verify.md)
 
 Exit codes: 0 done (for ``simulate``: the request is allowed), 1 bad config, bootstrap refused or failed, or
-(``simulate``) the request is denied, 2 bad usage. ``verify`` has its own: 0 compliant, 1 drift, 2 something
-could not be checked (an AWS error, missing permission, a bad or unreadable stack file, or a refusal to run),
-even when drift was found elsewhere. ``adopt-check`` likewise: 0 no differences, 1 differences, 2 something
-could not be read (or it refused to run).
+(``simulate``) the request is denied, 2 bad usage (for ``simulate`` also: a request it cannot decide exactly).
+``verify`` has its own: 0 compliant, 1 drift, 2 something could not be checked (an AWS error, missing
+permission, a bad or unreadable stack file, or a refusal to run), even when drift was found elsewhere.
+``adopt-check`` likewise: 0 no differences, 1 differences, 2 something could not be read (or it refused to run).
 """
 
 from __future__ import annotations
@@ -93,12 +93,24 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--account", required=True, help="member account name or ID (or the management account)")
     simulate.add_argument("--action", required=True, help="e.g. s3:PutObject")
     simulate.add_argument("--region", default="us-east-1")
-    simulate.add_argument("--resource", default="*", help="resource ARN (default: *)")
     simulate.add_argument(
-        "--principal", help="principal ARN (default: arn:aws:iam::<account>:role/docustack-simulated-principal)"
+        "--resource",
+        help="resource ARN, or * for an action that takes no resource (default: none; a statement that names "
+        "resources then makes the decision refuse)",
+    )
+    simulate.add_argument(
+        "--principal",
+        help="principal ARN: role, user, root, or a role session with --role-path "
+        "(default: arn:aws:iam::<account>:role/docustack-simulated-principal)",
+    )
+    simulate.add_argument(
+        "--role-path", metavar="PATH", help="the role's path (e.g. / or /ops/) when --principal is a role session ARN"
     )
     simulate.add_argument(
         "--context", action="append", default=[], metavar="KEY=VALUE", help="a request context key; repeatable"
+    )
+    simulate.add_argument(
+        "--absent", action="append", default=[], metavar="KEY", help="a context key the request does not carry"
     )
     simulate.add_argument("--json", action="store_true", help="print the decision as JSON")
     simulate.set_defaults(handler=_simulate)
@@ -127,6 +139,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _plan(args: argparse.Namespace, project_dir: Path) -> int:
+    if args.base is not None:
+        try:
+            guardrail_diff.check_revision(args.base)
+        except guardrail_diff.UnsafeRevision as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_USAGE
     stacks = [args.stack] if args.stack else stack_names(project_dir)
     planned: list[plan_module.StackPlan] = []
     errors: dict[str, str] = {}
@@ -209,30 +227,36 @@ def _simulate(args: argparse.Namespace, project_dir: Path) -> int:
     if not REGION.match(args.region):
         print(f"error: --region {args.region!r} is not an AWS region name such as us-east-1", file=sys.stderr)
         return EXIT_USAGE
-    model = simulator.OrganizationModel.from_settings(settings)
-    context = {}
+    context: dict[str, str] = {}
     for item in args.context:
         key, sep, value = item.partition("=")
         if not sep or not key:
             print(f"error: --context {item!r} must be KEY=VALUE", file=sys.stderr)
             return EXIT_USAGE
+        if key in context and context[key] != value:
+            print(f"error: --context {key} is given twice with different values", file=sys.stderr)
+            return EXIT_USAGE
         context[key] = value
     try:
+        model = simulator.OrganizationModel.from_settings(settings, policy_dir=project_dir / "policies")
         account = model.find_account(args.account)
-    except simulator.UnknownAccount as error:
-        print(f"error: {error}", file=sys.stderr)
+        principal = args.principal or _default_principal(settings.account.id, account)
+        principal_arn = simulator.principal_arn_in_context(principal, args.role_path)
+        _check_principal_account(principal_arn, settings.account.id, account)
+        request = simulator.Request(
+            action=args.action,
+            account=args.account,
+            region=args.region,
+            principal_arn=principal,
+            resource=args.resource,
+            context=context,
+            absent=frozenset(args.absent),
+            role_path=args.role_path,
+        )
+        decision = simulator.evaluate(model, request)
+    except (simulator.UnknownAccount, simulator.InvalidRequest, simulator.UnsupportedPolicy) as error:
+        print(f"error: cannot decide: {error}", file=sys.stderr)
         return EXIT_USAGE
-    account_id = settings.account.id if account is None else (account.id or "123456789012")
-    principal = args.principal or f"arn:aws:iam::{account_id}:role/docustack-simulated-principal"
-    request = simulator.Request(
-        action=args.action,
-        account=args.account,
-        region=args.region,
-        principal_arn=principal,
-        resource=args.resource,
-        context=context,
-    )
-    decision = simulator.evaluate(model, request)
     if args.json:
         print(
             json.dumps(
@@ -241,6 +265,8 @@ def _simulate(args: argparse.Namespace, project_dir: Path) -> int:
                     "reason": decision.reason,
                     "deniedBy": [vars(match) for match in decision.denied_by],
                     "levels": list(decision.levels),
+                    "principalArn": principal_arn,
+                    "absentKeys": list(decision.absent_keys),
                 },
                 indent=2,
             )
@@ -249,7 +275,34 @@ def _simulate(args: argparse.Namespace, project_dir: Path) -> int:
         print(f"{decision.verdict.upper()}: {decision.reason}")
         if decision.levels:
             print(f"  evaluated: {' -> '.join(decision.levels)}")
+        if principal_arn != principal:
+            print(f"  aws:PrincipalArn: {principal_arn}")
+        if decision.absent_keys:
+            print(f"  taken as absent from the request: {', '.join(decision.absent_keys)}")
     return EXIT_OK if decision.allowed else EXIT_FAILED
+
+
+def _default_principal(management_id: str, account: simulator.AccountNode | None) -> str:
+    """A role in the account, when the account's ID is known; otherwise the principal must be given."""
+    account_id = management_id if account is None else simulator.known_account_id(account)
+    if account_id is None:
+        assert account is not None
+        raise simulator.InvalidRequest(
+            f"account {account.name!r} has no ID in the settings yet: pass --principal with an ARN in that account"
+        )
+    return f"arn:aws:iam::{account_id}:role/docustack-simulated-principal"
+
+
+def _check_principal_account(principal_arn: str, management_id: str, account: simulator.AccountNode | None) -> None:
+    """The SCPs that apply are those of the principal's own account: a principal elsewhere contradicts --account."""
+    account_id = management_id if account is None else simulator.known_account_id(account)
+    principal_account = principal_arn.split(":")[4]
+    if account_id is not None and principal_account != account_id:
+        name = "the management account" if account is None else f"account {account.name!r}"
+        raise simulator.InvalidRequest(
+            f"--principal is in account {principal_account}, but {name} is {account_id}; SCPs apply to a "
+            "principal through its own account, so give --account for that account"
+        )
 
 
 def _ci_context(args: argparse.Namespace, project_dir: Path) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import tarfile
 import tempfile
@@ -38,7 +39,7 @@ class StatementChange:
 @dataclass(frozen=True)
 class ProbeFlip:
     probe: str
-    before: str  # "allowed", "denied", "n/a" (account not in that revision)
+    before: str  # "allowed", "denied", "n/a" (account not in that revision), "undecided" (the simulator refused)
     after: str
     reason: str
 
@@ -93,7 +94,8 @@ def compare(before: StackSettings, before_dir: Path, after: StackSettings, after
         was, was_reason = _verdict(old_model, probe.request)
         now, now_reason = _verdict(new_model, probe.request)
         if was != now:
-            diff.flips.append(ProbeFlip(probe.name, was, now, now_reason if now == "denied" else was_reason))
+            reason = now_reason if now in ("denied", "undecided") else was_reason
+            diff.flips.append(ProbeFlip(probe.name, was, now, reason))
     return diff
 
 
@@ -166,14 +168,53 @@ def _verdict(model: simulator.OrganizationModel, request: simulator.Request) -> 
         decision = simulator.evaluate(model, request)
     except simulator.UnknownAccount:
         return "n/a", f"no account {request.account!r}"
+    except (simulator.InvalidRequest, simulator.UnsupportedPolicy) as error:
+        return "undecided", str(error)
     return decision.verdict, decision.reason
 
 
+class UnsafeRevision(ValueError):
+    """A ``--base`` value git would read as an option, or that is not a revision name at all."""
+
+
+def check_revision(revision: str) -> None:
+    """Refuse a revision git could take for an option (``-...``) or that is empty or has control characters."""
+    if not revision or revision.startswith("-") or any(ord(c) < 0x20 or c == "\x7f" for c in revision):
+        raise UnsafeRevision(
+            f"--base {revision!r} is not a git revision name (it is empty, starts with '-' or has control characters)"
+        )
+
+
 def _extract(project_dir: Path, revision: str, into: Path) -> None:
-    """The base revision's stack file, Pulumi.yaml and policies, unpacked into ``into``."""
+    """The base revision's stack file, Pulumi.yaml and policies, unpacked into ``into``.
+
+    The revision is resolved to a commit ID first, so ``git archive`` never sees user text; both commands get it
+    after ``--end-of-options`` (git 2.24+), which makes git read it as a revision even if it begins with ``-``.
+    """
+    check_revision(revision)
+    resolved = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(project_dir),
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            f"{revision}^{{commit}}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    commit = resolved.stdout.strip()
+    if resolved.returncode != 0 or not re.fullmatch(r"[0-9a-f]{40,64}", commit):
+        message = resolved.stderr.strip() or "no such commit in this repository"
+        raise ProjectError(f"cannot read revision {revision!r}: {message}")
     paths = ["Pulumi.yaml", f"Pulumi.{MANAGEMENT_STACK}.yaml", "policies"]
+    # After --end-of-options `git archive` takes every argument as tree-ish or path (a "--" would be a path).
     result = subprocess.run(
-        ["git", "-C", str(project_dir), "archive", "--format=tar", revision, "--", *paths],
+        ["git", "-C", str(project_dir), "archive", "--format=tar", "--end-of-options", commit, *paths],
         capture_output=True,
         check=False,
     )

@@ -13,10 +13,13 @@ real preview.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +27,6 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 FAKE_ORGANIZATION_ID = "o-exampleorg01"
 FAKE_ROOT_ID = "r-exam"
@@ -148,7 +150,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.recorded: list[PlannedResource] = []
 
     def RegisterResource(self, request):
-        response = super().RegisterResource(request)
+        with _worker_thread_loop():
+            response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
         inputs = rpc.deserialize_properties(request.object)
@@ -171,6 +174,35 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             )
         )
         return response
+
+    def ReadResource(self, request):
+        with _worker_thread_loop():
+            return super().ReadResource(request)
+
+    def Invoke(self, request):
+        with _worker_thread_loop():
+            return super().Invoke(request)
+
+
+@contextmanager
+def _worker_thread_loop() -> Iterator[None]:
+    """An event loop for one mock monitor call made on an executor thread, closed when the call returns.
+
+    The SDK runs monitor calls on the event loop's default executor; its mock monitor then makes an event loop
+    for that thread (``pulumi.runtime.sync_await._ensure_event_loop``) and leaves it open. Providing the loop
+    here, and closing it, leaves nothing for the interpreter's shutdown to finalize. On the main thread the
+    running loop is used, as before.
+    """
+    if threading.current_thread() is threading.main_thread():
+        yield
+        return
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        yield
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 class _WarningCollector(pulumi_mocks.MockEngine):
@@ -195,13 +227,29 @@ def run_program(
     """Run ``program`` as stack ``stack`` of the project under mocks and return what it registered.
 
     ``config`` maps full keys (``docustack:settings``, ``aws:region``) to values; structured values are
-    passed as JSON, the way the Pulumi CLI hands them to a program. Each call runs in a fresh context, so
-    several stacks can be planned in one process without sharing runtime state.
+    passed as JSON, the way the Pulumi CLI hands them to a program. Each call runs in a fresh context and on an
+    event loop of its own, so several stacks can be planned in one process without sharing runtime state.
     """
     return contextvars.Context().run(_run_in_fresh_context, program, stack, dict(config or {}), preview)
 
 
 def _run_in_fresh_context(program: Callable[[], Any], stack: str, config: dict[str, Any], preview: bool) -> Plan:
+    # The SDK's own runner (pulumi.runtime.sync_await._sync_await) takes asyncio.get_event_loop(), which creates a
+    # loop and never closes it, nor the executor whose threads run the mock monitor's calls: the loop was then
+    # closed by its finalizer during interpreter shutdown, after its self-pipe socket, and printed "Exception
+    # ignored in: <function BaseEventLoop.__del__ ...> ValueError: Invalid file descriptor: -1" at random.
+    # asyncio.Runner owns a loop for this run and sets it as the thread's current loop before the SDK makes any
+    # future (its futures bind to asyncio.get_event_loop()); on exit it cancels what is left, finalizes async
+    # generators, joins the default executor and closes the loop
+    # (https://docs.python.org/3/library/asyncio-runner.html#asyncio.Runner).
+    with asyncio.Runner() as runner:
+        runner.get_loop()
+        return _run_on_current_loop(runner, program, stack, config, preview)
+
+
+def _run_on_current_loop(
+    runner: asyncio.Runner, program: Callable[[], Any], stack: str, config: dict[str, Any], preview: bool
+) -> Plan:
     plan = Plan(stack=stack)
     monitor = RecordingMonitor(FoundationMocks())
     pulumi.runtime.settings.ROOT.set(None)
@@ -220,7 +268,8 @@ def _run_in_fresh_context(program: Callable[[], Any], stack: str, config: dict[s
         for key, value in outputs.items():
             pulumi.Output.from_input(value).apply(lambda v, k=key: exported.__setitem__(k, _plain(v)))
 
-    _sync_await(run_pulumi_func(body))
+    # The context as set up above (the Runner's default is a copy taken when its loop was made, before that).
+    runner.run(run_pulumi_func(body), context=contextvars.copy_context())
     plan.resources = list(monitor.recorded)
     plan.outputs = exported
     return plan

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from docustack import offline
-from docustack.project import load_stack_settings, read_stack_config
+from docustack.project import read_stack_config, settings_from_config
 from docustack.settings import ROOT_TARGET, StackSettings, iter_ous
 
 # The inputs worth a reviewer's eye, by resource type. Everything else is in the JSON of a real preview.
@@ -64,9 +64,13 @@ class StackPlan:
 
 
 def plan_stack(project_dir: Path, stack: str) -> StackPlan:
-    """Check the stack's settings, then run the program offline; raises SettingsError or ProjectError."""
-    settings = load_stack_settings(project_dir, stack)
+    """Check the stack's settings, then run the program offline; raises SettingsError or ProjectError.
+
+    The stack file is read once: the same ``config:`` map gives the settings checked here and is handed to the
+    program as the Pulumi CLI would hand it over (:func:`offline.run_program`).
+    """
     config = read_stack_config(project_dir, stack)
+    settings = settings_from_config(config, project_dir, stack)
     main = project_dir / "__main__.py"
     plan = offline.run_program(lambda: runpy.run_path(str(main), run_name="__main__"), stack=stack, config=config)
     return StackPlan(stack, settings, plan)

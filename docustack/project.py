@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import functools
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +22,21 @@ from docustack.settings import (
 STACKS = ("management", "dev", "staging", "prod")
 
 
+# The C loader (libyaml) when PyYAML was built with it, else the pure-Python one: same results, several times faster.
+SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# A stack file is small and hand-written: a few thousand nodes. Aliases let a few lines stand for billions of
+# nodes (the "billion laughs" document), which hang whatever walks the result, so a document is refused when its
+# nodes, each alias counted as the whole subtree it stands for, exceed this bound.
+MAX_EXPANDED_NODES = 100_000
+
+
 class ProjectError(Exception):
     """The project or a stack file cannot be read."""
+
+
+class StackFileError(ProjectError):
+    """A stack file exists but cannot be read as one: not UTF-8, not YAML, too large once expanded, or no map."""
 
 
 def find_project_dir(start: Path | None = None) -> Path:
@@ -41,24 +57,94 @@ def stack_names(project_dir: Path) -> list[str]:
 
 
 def read_stack_config(project_dir: Path, stack: str) -> dict[str, Any]:
-    """The ``config:`` map of ``Pulumi.<stack>.yaml`` (full keys such as ``docustack:settings``)."""
+    """The ``config:`` map of ``Pulumi.<stack>.yaml`` (full keys such as ``docustack:settings``).
+
+    Raises :class:`ProjectError` when there is no such stack, :class:`StackFileError` when the file cannot be
+    read as a stack file (the message names the file and the reason).
+    """
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         known = ", ".join(stack_names(project_dir)) or "none"
         raise ProjectError(f"no stack {stack!r}: {path.name} does not exist (stacks: {known})")
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise ProjectError(f"{path.name} is not valid YAML: {error}") from None
+    document = load_yaml(path)
+    if document is None:
+        document = {}
     config = document.get("config", {}) if isinstance(document, dict) else None
     if not isinstance(config, dict):
-        raise ProjectError(f"{path.name}: 'config' must be a map of keys to values")
+        raise StackFileError(f"{path.name}: 'config' must be a map of keys to values")
     return config
 
 
-def load_stack_settings(project_dir: Path, stack: str) -> StackSettings:
-    """The typed settings of one stack, read from its file; raises SettingsError or ProjectError."""
-    config = read_stack_config(project_dir, stack)
+def load_yaml(path: Path) -> Any:
+    """One YAML document from ``path`` with the fastest safe loader; :class:`StackFileError` if it cannot be read.
+
+    The text is parsed once per process: a command that needs a stack file again (``plan`` of every stack, a
+    check that compares the stack files with one another) gets a copy of the first parse of the same text.
+    """
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise StackFileError(
+            f"{path.name} is not UTF-8 text (byte {error.object[error.start]:#04x} at offset {error.start}); "
+            "save it as UTF-8"
+        ) from None
+    except OSError as error:
+        raise StackFileError(f"{path.name} cannot be read: {error.strerror or error}") from None
+    return copy.deepcopy(_parsed(path.name, text))
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(file: str, text: str) -> Any:
+    return _parse_document(file, text)
+
+
+def _parse_document(file: str, text: str) -> Any:
+    loader = SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _refuse_expansion(node, file)
+        return loader.construct_document(node)
+    except yaml.YAMLError as error:
+        raise StackFileError(f"{file} is not valid YAML: {error}") from None
+    except RecursionError:  # the pure-Python loader on deeply nested collections (libyaml stops at 1,000 levels)
+        raise StackFileError(f"{file}: collections nested too deeply to read") from None
+    finally:
+        loader.dispose()
+
+
+def _refuse_expansion(root: yaml.Node, file: str) -> None:
+    """Refuse a node graph whose expansion (aliases counted as copies) exceeds :data:`MAX_EXPANDED_NODES`."""
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in visiting:
+            raise StackFileError(f"{file}: an alias refers to a node that contains it (a recursive anchor)")
+        visiting.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        visiting.discard(key)
+        sizes[key] = total
+        if total > MAX_EXPANDED_NODES:
+            raise StackFileError(
+                f"{file}: the document expands to more than {MAX_EXPANDED_NODES:,} YAML nodes "
+                "(aliases of aliases, as in a 'billion laughs' document); refused"
+            )
+        return total
+
+    size(root)
+
+
+def settings_from_config(config: Mapping[str, Any], project_dir: Path, stack: str) -> StackSettings:
+    """The typed settings in a stack's ``config:`` map; raises SettingsError."""
     source = f"Pulumi.{stack}.yaml"
     if CONFIG_KEY not in config:
         raise SettingsError(source, [SettingsProblem(CONFIG_KEY, "is missing from the stack's config")])
@@ -82,3 +168,8 @@ def _sibling_settings(project_dir: Path, stack: str) -> dict[str, Any]:
         if CONFIG_KEY in config:
             siblings[name] = config[CONFIG_KEY]
     return siblings
+
+
+def load_stack_settings(project_dir: Path, stack: str) -> StackSettings:
+    """The typed settings of one stack, read from its file; raises SettingsError or ProjectError."""
+    return settings_from_config(read_stack_config(project_dir, stack), project_dir, stack)

@@ -95,3 +95,32 @@ def test_plan_command_with_base_in_every_format(repo: Path, capsys: pytest.Captu
 def test_unknown_revision_is_a_clear_error(repo: Path) -> None:
     with pytest.raises(ProjectError, match="cannot read revision 'nope'"):
         guardrail_diff.compare_with_revision(repo, "nope")
+
+
+@pytest.mark.parametrize("ref", ["--output=victim.txt", "-o", "", "HEAD\n--output=victim.txt"])
+def test_a_ref_git_could_read_as_an_option_exits_2(repo: Path, capsys: pytest.CaptureFixture[str], ref: str) -> None:
+    victim = repo / "victim.txt"
+    victim.write_text("keep me\n")
+    assert cli.main(["--project-dir", str(repo), "plan", "--stack", "management", f"--base={ref}"]) == 2
+    assert "is not a git revision name" in capsys.readouterr().err
+    assert victim.read_text() == "keep me\n"
+
+
+def test_git_never_reads_the_ref_as_an_option(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even past the CLI's check, the ref reaches git only after --end-of-options and as a resolved commit ID."""
+    victim = repo / "victim.txt"
+    victim.write_text("keep me\n")
+    monkeypatch.setattr(guardrail_diff, "check_revision", lambda revision: None)
+    for ref in ("--output=victim.txt", "--remote=file:///nowhere", "-h"):
+        with pytest.raises(ProjectError, match="cannot read revision"):
+            guardrail_diff.compare_with_revision(repo, ref)
+    assert victim.read_text() == "keep me\n"
+
+
+def test_a_revision_the_simulator_cannot_decide_shows_undecided(repo: Path) -> None:
+    policy = repo / "policies" / "region-deny.json"
+    policy.write_text(policy.read_text().replace('"ArnNotLike"', '"ArnNotLikeIfExists"'))
+    diff = guardrail_diff.compare_with_revision(repo, "HEAD")
+    flip = next(f for f in diff.flips if f.probe == "EC2 in us-west-2 from dev")
+    assert (flip.before, flip.after) == ("denied", "undecided")
+    assert "condition operator 'ArnNotLikeIfExists' is not evaluated" in flip.reason
