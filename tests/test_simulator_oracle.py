@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -299,12 +300,24 @@ def _principal_account(principal: str, fallback: str) -> str:
     return parts[4] if len(parts) > 5 and parts[4].isdigit() else fallback
 
 
+def principal_arn_key(principal: str) -> str:
+    """The value of ``aws:PrincipalArn`` for a principal: for a role session
+    (``arn:aws:sts::<account>:assumed-role/<role>/<session>``) the role's ARN, not the session's
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn).
+    A session ARN does not carry the role's path; the harness assumes none."""
+    session = re.fullmatch(r"arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/[^/]+", principal)
+    if session:
+        partition, account_id, role = session.groups()
+        return f"arn:{partition}:iam::{account_id}:role/{role}"
+    return principal
+
+
 def oracle_request(request_id: str, request: Request, by_name: Mapping[str, Account]) -> iam_reference.OracleRequest:
     account = by_name[request.account]
     principal = request.principal_arn or f"arn:aws:iam::{account.id}:role/unnamed"
     context = {"aws:RequestedRegion": request.region, "aws:PrincipalAccount": account.id}
     if request.principal_arn:
-        context["aws:PrincipalArn"] = request.principal_arn
+        context["aws:PrincipalArn"] = principal_arn_key(request.principal_arn)
     context.update(request.context)
     exempt_from_scps = not account.levels or _is_service_linked(principal)
     return iam_reference.OracleRequest(
