@@ -14,14 +14,15 @@ What the harness builds itself, from AWS's documentation rather than from the pr
 - The levels: root, then each OU from the top down, then the account; ``FullAWSAccess`` attached at every level
   as Organizations attaches it by default, plus the SCPs whose targets name that level.
   https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html
-- The management account and service-linked roles get no SCP level at all: "SCPs don't affect users or roles in
-  the management account" and "SCPs do not affect service-linked roles"; iam-simulate has no notion of either,
-  so the harness applies the rule.
+- The management account and service-linked roles get no SCP level at all: SCPs affect neither the users and
+  roles of the management account nor service-linked roles. iam-simulate has no notion of either, so the
+  harness applies the rule, and these requests check only that the project's simulator applies it too.
   https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html
 - The request context: iam-simulate fills in no global key from the request, so the harness sets
-  ``aws:RequestedRegion`` (the request's region), ``aws:PrincipalArn`` (the principal, an IAM role or user ARN)
-  and ``aws:PrincipalAccount`` (the account the principal belongs to), as AWS includes them in every signed
-  request. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+  ``aws:RequestedRegion`` (the request's region), ``aws:PrincipalArn`` (the principal's ARN; for a role session,
+  its role's) and ``aws:PrincipalAccount`` (the ID of the account the request is made in, which in the generated
+  set is also the principal's), as AWS includes them in signed requests.
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
 - The principal's identity policy allows everything, so the only decision left is the SCPs'; the oracle reports
   iam-simulate's SCP analysis (``scpAnalysis``), not the overall result.
 
