@@ -47,7 +47,8 @@ from docustack.project import ProjectError, find_project_dir, load_stack_setting
 from docustack.settings import REGION, SettingsError, StackSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")
+# Action names are case-insensitive (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html).
+ACTION = re.compile(r"^[a-z0-9-]+:[a-z0-9]+$", re.IGNORECASE)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

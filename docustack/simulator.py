@@ -59,7 +59,8 @@ SUPPORTED_OPERATORS = {"Null", "Bool", "StringEquals", "StringLike", "ArnEquals"
 # ARNs (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html): arn:partition:service:region:
 # account:resource, the account 12 digits, empty (S3 buckets) or "aws" (AWS managed policies).
 ARN = re.compile(r"^arn:aws(-[a-z]+)*:[a-z0-9-]+:([a-z]{2}(-[a-z]+)+-\d+)?:(\d{12}|aws)?:[\x21-\x7e][\x20-\x7e]*$")
-ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")
+# Action names are case-insensitive (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html).
+ACTION = re.compile(r"^[a-z0-9-]+:[a-z0-9]+$", re.IGNORECASE)
 # The principals aws:PrincipalArn can hold (IAM global condition keys page, aws:PrincipalArn): IAM role, IAM
 # user, AWS STS federated user and account root user. Names and paths as IAM allows them
 # (https://docs.aws.amazon.com/IAM/latest/APIReference/API_Role.html: path "/" or "/.../" of \u0021-\u007E,

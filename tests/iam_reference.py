@@ -93,7 +93,9 @@ def example_resource(action: str, *, region: str, account_id: str) -> str:
     if not templates:
         return "*"
     template = min(templates, key=len)
-    filled = template.replace("${Partition}", "aws").replace("${Region}", region).replace("${Account}", account_id)
+    filled = template.replace("${Partition}", "aws").replace("${Region}", region)
+    # The account field is ${Account} in most templates, ${AccountId} in a few (Chime's, for one).
+    filled = re.sub(r"\$\{Account(?:Id)?\}", account_id, filled)
     return re.sub(r"\$\{[^}]*\}", "example", filled)
 
 
