@@ -24,7 +24,8 @@ class AccountBaseline(pulumi.ComponentResource):
     """The account's baseline.
 
     Account-level S3 Block Public Access, all four flags: the Deny Public S3 SCP cannot inspect a bucket's own
-    settings, so the account-wide block is what keeps buckets private (AWS fact 4). Then the state backend and
+    settings, so the account-wide block is what keeps buckets private
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html). Then the state backend and
     the GitHub CI roles, whose preview role may read that backend's state and decrypt with its key.
     """
 

@@ -21,6 +21,7 @@ from components.github_ci_roles import read_only_policy
 from policies import minify
 
 MAX_SESSION_SECONDS = 3600
+READ_ONLY_POLICY_NAME = "read-only"
 
 
 def management_trust_policy(management_account_id: str) -> dict[str, Any]:
@@ -69,7 +70,7 @@ class MemberReadOnlyRole(pulumi.ComponentResource):
         # Replaces the earlier ReadOnlyAccess attachment, which reads data (the next `up` detaches it).
         aws.iam.RolePolicy(
             f"{name}-read-only",
-            name="read-only",
+            name=READ_ONLY_POLICY_NAME,
             role=role.name,
             policy=minify(member_read_only_policy(list(args.bucket_arns))),
             opts=child,

@@ -20,7 +20,8 @@ class StateBackendArgs:
     # None creates them instead (an account whose state lives elsewhere).
     adopt_key_id: str | None = None
     # The strategy document's DynamoDB lock table, for Terraform state kept in this bucket. Pulumi locks with
-    # files in the bucket and needs none (AWS fact 10).
+    # files in the bucket and needs none
+    # (https://www.pulumi.com/docs/iac/concepts/state-and-backends/: the DIY backends lock with files).
     terraform_lock_table: bool = False
 
 

@@ -420,6 +420,10 @@ class StackSettings(_Model):
         """Every log bucket this program names starts so; the guardrails protect the whole pattern."""
         return f"{self.prefix}-log-archive-*"
 
+    def member_read_only_bucket_arns(self) -> tuple[str, ...]:
+        """The buckets the Log Archive and Audit accounts' read-only role may list (never read): the log buckets."""
+        return (f"arn:aws:s3:::{self.log_archive_bucket_pattern()}",)
+
     def log_archive_bucket_name(self, log_archive_account_id: str, purpose: str = "") -> str:
         """A log bucket's name: inside :meth:`log_archive_bucket_pattern` so the SCP protects it too."""
         return "-".join(part for part in (self.prefix, "log-archive", purpose, log_archive_account_id) if part)

@@ -308,7 +308,7 @@ def compose_audit_services(
             MemberReadOnlyRoleArgs(
                 settings.member_read_only_role_name,
                 settings.account.id,
-                bucket_arns=(f"arn:aws:s3:::{settings.log_archive_bucket_pattern()}",),
+                bucket_arns=settings.member_read_only_bucket_arns(),
             ),
             opts=pulumi.ResourceOptions(provider=providers[home]),
         )

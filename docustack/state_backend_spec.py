@@ -22,7 +22,8 @@ from docustack.settings import StackSettings
 POLICY_VERSION = "2012-10-17"
 LIFECYCLE_RULE_ID = "expire-noncurrent-state-versions"
 ABORT_INCOMPLETE_MULTIPART_DAYS = 7
-# S3's four Block Public Access flags, all on (AWS fact 9; S3 security best practices).
+# S3's four Block Public Access flags, all on
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html).
 PUBLIC_ACCESS_BLOCK = {
     "BlockPublicAcls": True,
     "IgnorePublicAcls": True,
@@ -153,7 +154,7 @@ class StateBackendSpec:
 
     def login_url(self, key_arn: str) -> str:
         """``pulumi login`` URL. ``ssetype``/``kmskeyid`` make the CLI send the SSE header on every write,
-        which the Require S3 Encryption SCP demands (AWS fact 3; Pulumi CLI >= 3.113)."""
+        which the Require S3 Encryption SCP demands (pulumi/pulumi#9341; Pulumi CLI >= 3.113)."""
         return (
             f"s3://{self.bucket_name}?region={self.region}&ssetype={SSE_ALGORITHM}&kmskeyid={quote(key_arn, safe='')}"
         )

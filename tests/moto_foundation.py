@@ -54,7 +54,12 @@ from components.log_archive import (
     log_bucket_policy,
     log_key_policy,
 )
-from components.member_read_only_role import MAX_SESSION_SECONDS, management_trust_policy
+from components.member_read_only_role import (
+    MAX_SESSION_SECONDS,
+    READ_ONLY_POLICY_NAME,
+    management_trust_policy,
+    member_read_only_policy,
+)
 from components.organization_trail import TRAIL_SETTINGS
 from components.security_hub_organization import AUTO_ENABLE, AUTO_ENABLE_STANDARDS
 from docustack import project
@@ -294,6 +299,11 @@ def build_audit_services(foundation: LiveFoundation, organization_id: str, monke
             RoleName=settings.member_read_only_role_name,
             AssumeRolePolicyDocument=policies.minify(management_trust_policy(settings.account.id)),
             MaxSessionDuration=MAX_SESSION_SECONDS,
+        )
+        member.client("iam").put_role_policy(
+            RoleName=settings.member_read_only_role_name,
+            PolicyName=READ_ONLY_POLICY_NAME,
+            PolicyDocument=policies.minify(member_read_only_policy(list(settings.member_read_only_bucket_arns()))),
         )
 
     kms = log_archive.client("kms")

@@ -214,8 +214,12 @@ def ci_role_read_only(context: CheckContext) -> Iterator[Finding]:
         declared["assume-member-read-only"] = assume_member_read_only_policy(
             f"arn:aws:iam::*:role/{settings.member_read_only_role_name}"
         )
-    iam = context.client("iam")
-    # A managed policy would widen the role: ReadOnlyAccess, ViewOnlyAccess and SecurityAudit all read data.
+    yield from role_policy_findings(context.client("iam"), role_name, resource, declared)
+
+
+def role_policy_findings(iam: Any, role_name: str, resource: str, declared: dict[str, Any]) -> Iterator[Finding]:
+    """A read-only role's permissions: no managed policy (ReadOnlyAccess, ViewOnlyAccess and SecurityAudit all
+    read data), exactly the declared inline policies, each meaning its declared allow-list."""
     attached = absent_if(
         ("NoSuchEntity",),
         lambda: [

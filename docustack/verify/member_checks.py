@@ -25,10 +25,16 @@ from urllib.parse import unquote
 
 import boto3
 
-from components.member_read_only_role import MAX_SESSION_SECONDS, management_trust_policy
+from components.member_read_only_role import (
+    MAX_SESSION_SECONDS,
+    READ_ONLY_POLICY_NAME,
+    management_trust_policy,
+    member_read_only_policy,
+)
 from docustack.bucket_state import absent_if
 from docustack.verify import policy_compare
 from docustack.verify.aws import read_only_session
+from docustack.verify.baseline_checks import role_policy_findings
 from docustack.verify.framework import (
     AWS_ERRORS,
     CheckContext,
@@ -145,16 +151,18 @@ def member_access_roles(context: CheckContext) -> Iterator[Finding]:
 
 @check("MEMBER-READ-ONLY-ROLE", "The Log Archive and Audit accounts' read-only role is what the program declares")
 def member_read_only_roles(context: CheckContext) -> Iterator[Finding]:
-    """components/member_read_only_role.py: trusted by the management account, sessions of at most an hour. Made
-    only where the audit services are declared. Its permissions are not compared here: they are being narrowed
-    from ReadOnlyAccess to an allow-list (issue 9, section 3), and this check should compare them with that
-    builder once it exists (docs/verify.md, "Not compared")."""
+    """components/member_read_only_role.py: trusted by the management account, sessions of at most an hour, no
+    managed policy and exactly the declared allow-list (previews and verify read configuration, never data). Made
+    only where the audit services are declared."""
     organization_settings = context.settings.organization
     if organization_settings is None or organization_settings.audit_services is None:
         return
     organization = context.reader(LiveOrganization)
     role_name = context.settings.member_read_only_role_name
     declared_trust = management_trust_policy(context.settings.account.id)
+    declared_policies = {
+        READ_ONLY_POLICY_NAME: member_read_only_policy(list(context.settings.member_read_only_bucket_arns()))
+    }
     for name in (organization_settings.log_archive_account, organization_settings.audit_services.audit_account):
         resource = f"account:{name}/role:{role_name}"
         account_id = organization.account_ids.get(name)
@@ -173,3 +181,4 @@ def member_read_only_roles(context: CheckContext) -> Iterator[Finding]:
         yield compared(
             f"{resource}/MaxSessionDuration", str(MAX_SESSION_SECONDS), str(role.get("MaxSessionDuration", "unknown"))
         )
+        yield from role_policy_findings(iam, role_name, resource, declared_policies)
