@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pulumi import RunError
+
 from docustack import offline
-from docustack.project import read_stack_config, settings_from_config
+from docustack.project import ProjectError, read_stack_config, settings_from_config
 from docustack.settings import ROOT_TARGET, StackSettings, iter_ous
 
 # The inputs worth a reviewer's eye, by resource type. Everything else is in the JSON of a real preview.
@@ -72,7 +74,10 @@ def plan_stack(project_dir: Path, stack: str) -> StackPlan:
     config = read_stack_config(project_dir, stack)
     settings = settings_from_config(config, project_dir, stack)
     main = project_dir / "__main__.py"
-    plan = offline.run_program(lambda: runpy.run_path(str(main), run_name="__main__"), stack=stack, config=config)
+    try:
+        plan = offline.run_program(lambda: runpy.run_path(str(main), run_name="__main__"), stack=stack, config=config)
+    except RunError as error:  # the program's own refusal: a message, as the Pulumi CLI shows it
+        raise ProjectError(f"Pulumi.{stack}.yaml: the program refused to run: {error}") from None
     return StackPlan(stack, settings, plan)
 
 

@@ -755,8 +755,8 @@ def semantic_errors(settings: StackSettings, *, policy_dir: Path | None = None) 
                 f"renders to {size} characters; an SCP may have at most {policies.SCP_QUOTA.max_characters}",
             )
         locked_out = _exempt_roles_locked_out(settings, scp.name, rendered)
-        if locked_out:
-            add(f"{field}.file", locked_out)
+        if locked_out is not None and locked_out.certain:
+            add(f"{field}.file", locked_out.reason)
 
     quota = policies.SCP_QUOTA
     for target, attached_names in attached.items():
@@ -839,12 +839,23 @@ EXEMPT_ROLE_WORK = (
 PROBE_MEMBER_ACCOUNT_ID = "123456789012"
 
 
-def _exempt_roles_locked_out(settings: StackSettings, name: str, rendered: str) -> str | None:
+@dataclass(frozen=True)
+class Lockout:
+    """Why an SCP would, or might, deny an exempt role everything: ``certain`` when the simulator showed it (a
+    refusal), not when the simulator could not evaluate the document (a warning: it may be legitimate)."""
+
+    reason: str
+    certain: bool
+
+
+def _exempt_roles_locked_out(settings: StackSettings, name: str, rendered: str) -> Lockout | None:
     """Why the rendered SCP ``name`` would deny an exempt role everything, or ``None`` when it does not.
 
     The document is evaluated, alone, by the project's SCP simulator for each exempt role in a member account
     and each allowed region, over the requests in :data:`EXEMPT_ROLE_WORK` (resource ``*``, no other context):
-    a Deny of ``*`` without an exemption for that role denies them all.
+    a Deny of ``*`` without an exemption for that role denies them all. A document the simulator cannot decide
+    exactly (an operator it does not evaluate, a condition on a key these requests do not carry) is not
+    refused, since it may well be right, but it is not passed as checked either.
     """
     import json
 
@@ -869,25 +880,36 @@ def _exempt_roles_locked_out(settings: StackSettings, name: str, rendered: str) 
                 for region in settings.allowed_regions
                 for action in EXEMPT_ROLE_WORK
             )
-        except simulator.UnsupportedPolicy as error:
-            return (
-                f"cannot be checked against the exempt roles: the SCP simulator does not evaluate {error} "
-                "(README, 'Simulating a request')"
+        except (simulator.UnsupportedPolicy, simulator.InvalidRequest) as error:
+            return Lockout(
+                f"cannot be checked against the exempt roles, so it might deny them everything: the SCP simulator "
+                f"cannot decide it exactly ({error}; README, 'Simulating a request')",
+                certain=False,
             )
         if denied_everything:
-            return (
+            return Lockout(
                 f"would deny the exempt role {role!r} everything (no exemption for it in a Deny of every action): "
-                "nobody below the management account could repair the guardrails"
+                "nobody below the management account could repair the guardrails",
+                certain=True,
             )
     return None
 
 
-def settings_warnings(settings: StackSettings) -> list[str]:
+def settings_warnings(settings: StackSettings, *, policy_dir: Path | None = None) -> list[str]:
     """What may be legitimate but deserves a look; ``docustack plan`` and ``pulumi preview`` show each line."""
     organization = settings.organization
     if organization is None:
         return []
     warnings = []
+    variables = settings.policy_variables()
+    for index, scp in enumerate(organization.service_control_policies):
+        try:
+            rendered = policies.render_file(scp.file, variables, policy_dir=policy_dir)
+        except policies.PolicyError:
+            continue  # a problem of its own, reported by the checks
+        locked_out = _exempt_roles_locked_out(settings, scp.name, rendered)
+        if locked_out is not None and not locked_out.certain:
+            warnings.append(f"{CONFIG_KEY}.organization.serviceControlPolicies[{index}].file: {locked_out.reason}")
     roles = {organization.log_archive_account: "the Log Archive account"}
     if organization.audit_services is not None:
         roles[organization.audit_services.audit_account] = "the Audit account"

@@ -12,6 +12,7 @@ update and its read-only role (``<prefix>-readonly``) in a preview, pinned the s
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -66,16 +67,20 @@ from docustack.state_backend_spec import StateBackendSpec, provider_default_tags
 LOG_ARCHIVE = "log-archive"
 
 
-def load_settings() -> StackSettings:
-    """The stack's ``docustack:settings``, checked; bad config stops the program with every problem listed."""
+def load_settings(policy_dir: Path | None = None) -> StackSettings:
+    """The stack's ``docustack:settings``, checked; bad config stops the program with every problem listed.
+
+    ``policy_dir``: the project's ``policies/`` (``__main__.py`` passes its own folder's), so the program reads
+    the policy files of the project it belongs to; by default the installed package's.
+    """
     stack = pulumi.get_stack()
     raw = pulumi.Config("docustack").get_object("settings")
     try:
-        settings = parse_settings(raw, source=f"Pulumi.{stack}.yaml")
+        settings = parse_settings(raw, source=f"Pulumi.{stack}.yaml", policy_dir=policy_dir)
     except SettingsError as error:
         # RunError is reported by the Pulumi CLI as a message, without a traceback.
         raise pulumi.RunError(str(error)) from None
-    for warning in settings_warnings(settings):
+    for warning in settings_warnings(settings, policy_dir=policy_dir):
         pulumi.log.warn(warning)
     return settings
 
@@ -124,13 +129,13 @@ def pinned_provider(
     )
 
 
-def compose(settings: StackSettings) -> dict[str, Any]:
+def compose(settings: StackSettings, policy_dir: Path | None = None) -> dict[str, Any]:
     """Build the stack; returns the outputs to export."""
     provider = account_provider(settings)
     outputs: dict[str, Any] = {"accountId": settings.account.id, "region": settings.account.region}
     outputs.update(compose_account_baseline(settings, provider))
     if settings.organization is not None:
-        outputs.update(compose_organization(settings, provider))
+        outputs.update(compose_organization(settings, provider, policy_dir))
     else:
         compose_config_recording(settings, provider)
     return outputs
@@ -205,7 +210,9 @@ def compose_account_baseline(settings: StackSettings, provider: aws.Provider) ->
     }
 
 
-def compose_organization(settings: StackSettings, provider: aws.Provider) -> dict[str, Any]:
+def compose_organization(
+    settings: StackSettings, provider: aws.Provider, policy_dir: Path | None = None
+) -> dict[str, Any]:
     """The organization, its OUs and accounts, and the SCPs attached where the settings say."""
     organization_settings = settings.organization
     assert organization_settings is not None
@@ -256,7 +263,7 @@ def compose_organization(settings: StackSettings, provider: aws.Provider) -> dic
             scp.name,
             ServiceControlPolicyArgs(
                 description=scp.description,
-                content=policies.render_file(scp.file, variables),
+                content=policies.render_file(scp.file, variables, policy_dir=policy_dir),
                 targets={target: target_ids[target] for target in scp.targets},
                 attach_after=(organization,),
             ),

@@ -196,15 +196,25 @@ def test_a_deny_that_leaves_the_exempt_roles_their_work_is_accepted(
     parse_settings(management_raw, policy_dir=folder)
 
 
-def test_an_scp_the_simulator_cannot_evaluate_is_not_passed_unchecked(
-    management_raw: Raw, project_dir: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("condition", "named"),
+    [
+        ({"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}, "NumericLessThan"),
+        # A global key the lock-out requests do not carry: not taken as absent, so not decided.
+        ({"StringNotEquals": {"aws:PrincipalTag/team": "ops"}}, "aws:PrincipalTag/team"),
+    ],
+    ids=["operator not evaluated", "global key not in the request"],
+)
+def test_an_scp_the_simulator_cannot_decide_is_warned_about_not_passed_unchecked(
+    management_raw: Raw, project_dir: Path, tmp_path: Path, condition: dict[str, Any], named: str
 ) -> None:
-    document = _deny(Condition={"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}})
-    folder = _policy_dir(project_dir, tmp_path, **{"numeric": document})
-    index = _attach(management_raw, "numeric.json")
-    found = _problems(management_raw, policy_dir=folder)
-    (message,) = found[f"organization.serviceControlPolicies[{index}].file"]
-    assert message.startswith("cannot be checked against the exempt roles") and "NumericLessThan" in message
+    document = _deny(Condition=condition)
+    folder = _policy_dir(project_dir, tmp_path, **{"undecided": document})
+    index = _attach(management_raw, "undecided.json")
+    settings = parse_settings(management_raw, policy_dir=folder)  # not refused: it may be right
+    (warning,) = (w for w in settings_warnings(settings, policy_dir=folder) if "serviceControlPolicies" in w)
+    assert warning.startswith(f"{CONFIG_KEY}.organization.serviceControlPolicies[{index}].file: cannot be checked")
+    assert named in warning
 
 
 # -- SCP quotas since 2026-05-15 ------------------------------------------------------------------------------
@@ -351,3 +361,27 @@ def test_an_unreadable_sibling_stack_file_does_not_stop_another_stack(project_di
     (folder / "Pulumi.staging.yaml").write_bytes(b"config:\n  docustack:settings: \xff\xfe\n")
     (folder / "Pulumi.prod.yaml").write_text("config: [unclosed\n")
     assert project.load_stack_settings(folder, "dev").account.id == "216482851263"
+
+
+def test_the_program_reads_the_policy_files_of_its_own_project(
+    management_raw: Raw, project_dir: Path, tmp_path: Path
+) -> None:
+    """A policy file that exists only in the planned project's policies/ (not in the installed package's) is
+    found by the settings checks and by the program alike: the plan registers it."""
+    copy = tmp_path / "project"
+    shutil.copytree(project_dir, copy, ignore=shutil.ignore_patterns(".*", "node_modules", "venv", "tests"))
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "OnlyHere", "Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}],
+    }
+    (copy / "policies" / "only-here.json").write_text(json.dumps(document), encoding="utf-8")
+    stack_file = copy / "Pulumi.management.yaml"
+    stack_document = yaml.safe_load(stack_file.read_text(encoding="utf-8"))
+    settings = stack_document["config"][CONFIG_KEY]
+    settings["organization"]["serviceControlPolicies"].append(
+        {"name": "only-here", "file": "only-here.json", "description": "t", "targets": ["ou:Sandbox"]}
+    )
+    stack_file.write_text(yaml.safe_dump(stack_document), encoding="utf-8")
+    stack_plan = plan.plan_stack(copy, "management")
+    names = {resource.name for resource in stack_plan.plan.resources}
+    assert "only-here-policy" in names
