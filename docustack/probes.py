@@ -745,6 +745,35 @@ PROBES: tuple[Probe, ...] = (
         ("region-deny",),
     ),
     Probe(
+        "delete a log object version through an access point",
+        _req(
+            "s3:DeleteObjectVersion",
+            "log-archive",
+            principal=LOG_READER,
+            resource="arn:aws:s3:us-east-1:111122223333:accesspoint/logs/object/AWSLogs/x",
+        ),
+        False,
+        "an access point names its own object ARN, not the bucket's; the Config bucket has no Object Lock",
+        ("protect-log-archive",),
+    ),
+    Probe(
+        "read a log object through an access point",
+        _req(
+            "s3:GetObject",
+            "log-archive",
+            principal=LOG_READER,
+            resource="arn:aws:s3:us-east-1:111122223333:accesspoint/logs/object/AWSLogs/x",
+        ),
+        True,
+        "reading stays open",
+    ),
+    Probe(
+        "delete through an access point in dev",
+        _req("s3:DeleteObject", "dev", resource=f"arn:aws:s3:us-east-1:{DEV_ID}:accesspoint/app/object/key"),
+        True,
+        "the Log Archive policy binds only that account",
+    ),
+    Probe(
         "grant a reader on a log key",
         _req("kms:CreateGrant", "log-archive", principal=LOG_READER, resource=LOG_KEY),
         False,

@@ -96,6 +96,14 @@ STATEMENT_SOURCES: dict[tuple[str, str], tuple[str, ...]] = {
         # Automation rules can give findings a SUPPRESSED workflow status as they arrive.
         "https://docs.aws.amazon.com/securityhub/latest/userguide/automation-rules.html",
     ),
+    ("protect-log-archive.json", "DenyDeletingLogObjects"): (
+        # A request through an access point is authorized against the access point's object ARN
+        # (arn:aws:s3:<region>:<account>:accesspoint/<name>/object/<key>), which the bucket's object ARN does not
+        # match; so every access point object in the Log Archive account is named too. The bucket policies deny
+        # the same actions on the bucket's own ARNs (components/log_archive.py).
+        "https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-access-points.html",
+        f"{SAR}list_amazons3.html",
+    ),
     ("protect-log-archive.json", "DenyGrantsOnKeys"): (
         # A grant lets its grantee principal (any account's) decrypt with the key and is not part of the key
         # policy, so a grant would hand the logs to a reader nobody reviewed. None of the delivering services

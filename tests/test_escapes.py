@@ -122,6 +122,35 @@ def test_a_look_alike_role_gains_no_exemption(organization: OrganizationModel, n
 
 
 # --------------------------------------------------------------------------------------------------------
+# Log objects deleted through an access point
+
+LOG_OBJECT_ACTIONS = (
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:BypassGovernanceRetention",
+    "s3:PutObjectRetention",
+    "s3:PutObjectLegalHold",
+)
+ACCESS_POINT_OBJECT = f"arn:aws:s3:us-east-1:{ACCOUNT_ID}:accesspoint/logs/object/AWSLogs/o-x/Config/snapshot.json.gz"
+
+
+@pytest.mark.parametrize("action", LOG_OBJECT_ACTIONS)
+def test_log_objects_are_guarded_through_access_points_too(organization: OrganizationModel, action: str) -> None:
+    decision = decide(organization, Request(action, "log-archive", "us-east-1", ADMIN, ACCESS_POINT_OBJECT))
+    assert not decision.allowed
+    assert denied_by(decision) == {"protect-log-archive"}
+    for exempt in EXEMPT_PRINCIPALS:
+        assert decide(organization, Request(action, "log-archive", "us-east-1", exempt, ACCESS_POINT_OBJECT)).allowed
+    # The Log Archive policy binds only that account's access points.
+    assert decide(organization, Request(action, "dev", "us-east-1", ADMIN, ACCESS_POINT_OBJECT)).allowed
+
+
+def test_reading_through_an_access_point_stays_open(organization: OrganizationModel) -> None:
+    read = Request("s3:GetObject", "log-archive", "us-east-1", ADMIN, ACCESS_POINT_OBJECT)
+    assert decide(organization, read).allowed
+
+
+# --------------------------------------------------------------------------------------------------------
 # Grants on the Log Archive's keys
 
 
@@ -247,6 +276,7 @@ def test_each_escape_has_a_denied_probe_and_an_allowed_neighbour() -> None:
         "grant a reader on a log key": "create a grant in dev",
         "grant AllUsers read with a header on upload": "grant one account read with a header on upload",
         "public-read ACL on an object version": "private ACL on upload",
+        "delete a log object version through an access point": "read a log object through an access point",
     }
     for escape, neighbour in pairs.items():
         assert by_name[escape].allowed is False and by_name[escape].denied_by, escape

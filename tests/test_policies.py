@@ -126,7 +126,9 @@ def test_require_s3_encryption_is_the_strategy_documents_statement(rendered: dic
 def test_protect_log_archive_covers_every_deletion_path(rendered: dict[str, dict]) -> None:
     statements = {s["Sid"]: s for s in rendered["protect-log-archive"]["Statement"]}
     objects = statements["DenyDeletingLogObjects"]
-    assert objects["Resource"] == "arn:aws:s3:::docustack-log-archive-*/*"
+    # Through an access point a request names the access point's object ARN, not the bucket's: every access point
+    # of the Log Archive account is covered too (it holds nothing but the logs).
+    assert objects["Resource"] == ["arn:aws:s3:::docustack-log-archive-*/*", "arn:aws:s3:*:*:accesspoint/*/object/*"]
     assert {"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"} <= set(objects["Action"])
     bucket = statements["DenyDeletingOrWeakeningLogBucket"]
     assert bucket["Resource"] == "arn:aws:s3:::docustack-log-archive-*"
