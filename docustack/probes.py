@@ -24,6 +24,9 @@ CI_DEPLOY = f"arn:aws:iam::{DEV_ID}:role/docustack-github-deploy"
 AUDIT_ANALYST = "arn:aws:iam::111122223333:role/security-analyst"
 CONFIG_SERVICE_LINKED = f"arn:aws:iam::{DEV_ID}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 SSE = "s3:x-amz-server-side-encryption"
+LOG_KEY = "arn:aws:kms:us-east-1:111122223333:key/k"
+ALL_USERS = 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'
+AUTHENTICATED_USERS = 'uri="http://acs.amazonaws.com/groups/global/AuthenticatedUsers"'
 
 
 # Accounts the probes name that an organization may not have yet: name -> OU path.
@@ -689,5 +692,154 @@ PROBES: tuple[Probe, ...] = (
         _req("s3:PutAccountPublicAccessBlock", "sandbox"),
         True,
         "Sandbox is not under the Workloads policies",
+    ),
+    # Escapes found by attacking the guardrails as a member-account administrator (each closed above, with the
+    # neighbour that must stay open)
+    Probe(
+        "member admin leaves the organization",
+        _req("organizations:LeaveOrganization", "dev"),
+        False,
+        "an account outside the organization is bound by no guardrail at all",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "exempt role leaves the organization",
+        _req("organizations:LeaveOrganization", "audit", principal=ORG_ACCESS),
+        False,
+        "no repair needs it: the management account removes an account with RemoveAccountFromOrganization",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "management removes an account from the organization",
+        _req(
+            "organizations:RemoveAccountFromOrganization",
+            "management",
+            principal=f"arn:aws:iam::{MANAGEMENT_ID}:role/operator",
+        ),
+        True,
+        "the deliberate way out stays with the management account",
+    ),
+    Probe(
+        "create a role with an exempt name at another path",
+        _req("iam:CreateRole", "staging", resource="arn:aws:iam::111122223333:role/ops/OrganizationAccountAccessRole"),
+        False,
+        "role names are unique whatever the path: it would take the name the management stack's way in needs",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "create an ordinary role at a path",
+        _req("iam:CreateRole", "staging", resource="arn:aws:iam::111122223333:role/ops/app"),
+        True,
+        "paths stay usable for every other role",
+    ),
+    Probe(
+        "a role at another path with an exempt name is not exempt",
+        _req(
+            "ec2:RunInstances",
+            "dev",
+            region="us-west-2",
+            principal=f"arn:aws:iam::{DEV_ID}:role/ops/docustack-break-glass",
+        ),
+        False,
+        "the exemption names the role at its own path only",
+        ("region-deny",),
+    ),
+    Probe(
+        "delete a log object version through an access point",
+        _req(
+            "s3:DeleteObjectVersion",
+            "log-archive",
+            principal=LOG_READER,
+            resource="arn:aws:s3:us-east-1:111122223333:accesspoint/logs/object/AWSLogs/x",
+        ),
+        False,
+        "an access point names its own object ARN, not the bucket's; the Config bucket has no Object Lock",
+        ("protect-log-archive",),
+    ),
+    Probe(
+        "read a log object through an access point",
+        _req(
+            "s3:GetObject",
+            "log-archive",
+            principal=LOG_READER,
+            resource="arn:aws:s3:us-east-1:111122223333:accesspoint/logs/object/AWSLogs/x",
+        ),
+        True,
+        "reading stays open",
+    ),
+    Probe(
+        "delete through an access point in dev",
+        _req("s3:DeleteObject", "dev", resource=f"arn:aws:s3:us-east-1:{DEV_ID}:accesspoint/app/object/key"),
+        True,
+        "the Log Archive policy binds only that account",
+    ),
+    Probe(
+        "grant a reader on a log key",
+        _req("kms:CreateGrant", "log-archive", principal=LOG_READER, resource=LOG_KEY),
+        False,
+        "a grant gives any principal the logs without a change to the key policy anyone reviews",
+        ("protect-log-archive",),
+    ),
+    Probe(
+        "exempt role creates a grant on a log key",
+        _req("kms:CreateGrant", "log-archive", principal=ORG_ACCESS, resource=LOG_KEY),
+        True,
+        "the exempt roles keep every means of repair",
+    ),
+    Probe(
+        "create a grant in dev",
+        _req("kms:CreateGrant", "dev", resource=f"arn:aws:kms:us-east-1:{DEV_ID}:key/k"),
+        True,
+        "only the Log Archive's keys are guarded",
+    ),
+    Probe(
+        "grant AllUsers read with a header on upload",
+        _req(
+            "s3:PutObject",
+            "dev",
+            resource="arn:aws:s3:::app-data/key",
+            context={SSE: "aws:kms", "s3:x-amz-grant-read": ALL_USERS},
+        ),
+        False,
+        "a grant header makes an object public as surely as a canned ACL",
+        ("deny-public-s3",),
+    ),
+    Probe(
+        "grant AuthenticatedUsers full control of a bucket",
+        _req(
+            "s3:PutBucketAcl",
+            "prod",
+            resource="arn:aws:s3:::app-data",
+            context={"s3:x-amz-grant-full-control": AUTHENTICATED_USERS},
+        ),
+        False,
+        "AuthenticatedUsers is every AWS account in the world",
+        ("deny-public-s3",),
+    ),
+    Probe(
+        "public-read ACL on an object version",
+        _req(
+            "s3:PutObjectVersionAcl",
+            "staging",
+            resource="arn:aws:s3:::app-data/key",
+            context={"s3:x-amz-acl": "public-read"},
+        ),
+        False,
+        "an ACL on one version is authorized as PutObjectVersionAcl, not PutObjectAcl",
+        ("deny-public-s3",),
+    ),
+    Probe(
+        "grant one account read with a header on upload",
+        _req(
+            "s3:PutObject",
+            "dev",
+            resource="arn:aws:s3:::app-data/key",
+            context={
+                SSE: "aws:kms",
+                "s3:x-amz-grant-read": 'id="79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"',
+            },
+        ),
+        True,
+        "a grant to a named account is not public",
     ),
 )

@@ -449,6 +449,9 @@ class StackSettings(_Model):
         return {
             "allowed_regions": list(self.allowed_regions),
             "exempt_role_arns": self.exempt_role_arns(),
+            # IAM role names are unique in an account whatever the path, so a role made at /x/<exempt name> would
+            # take the name from the real exempt role (protect-guardrails reserves these too).
+            "exempt_role_arns_any_path": [arn.replace(":role/", ":role/*/", 1) for arn in self.exempt_role_arns()],
             "log_archive_bucket": self.log_archive_bucket_pattern(),
         }
 

@@ -54,6 +54,20 @@ STATEMENT_SOURCES: dict[tuple[str, str], tuple[str, ...]] = {
     ("protect-guardrails.json", "DenyClaimingOrChangingExemptRoles"): (
         # GRIAMROLEPOLICY / CT.IAM.PV.1: the same actions on the roles the other controls exempt.
         "https://docs.aws.amazon.com/controltower/latest/controlreference/mandatory-controls.html",
+        # Role names are unique in an account ("Names are not distinguished by case") whatever the path, so the
+        # Resource also reserves role/*/<name>: a role made at another path would take the exempt role's name.
+        # A name that differs only in case cannot be reserved (ARN matching is case-sensitive); it gains no
+        # exemption either (aws:PrincipalARN is compared case-sensitively), but it blocks the real role's creation.
+        "https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html",
+    ),
+    ("protect-guardrails.json", "DenyLeavingTheOrganization"): (
+        # An account that leaves is bound by no SCP at all. LeaveOrganization is called by the member account
+        # itself, and "the management account ... can set service control policies (SCPs) that can restrict what
+        # administrators of member accounts can do. This includes preventing them from successfully calling
+        # LeaveOrganization". No exemption: the management account removes an account deliberately with
+        # RemoveAccountFromOrganization, which SCPs do not bind there.
+        "https://docs.aws.amazon.com/organizations/latest/APIReference/API_LeaveOrganization.html",
     ),
     ("protect-guardrails.json", "DenyAssumingExemptRoles"): (
         # Each of the five actions takes the role as its resource; SCPs bind the principals of member accounts,
@@ -82,6 +96,35 @@ STATEMENT_SOURCES: dict[tuple[str, str], tuple[str, ...]] = {
         # Automation rules can give findings a SUPPRESSED workflow status as they arrive.
         "https://docs.aws.amazon.com/securityhub/latest/userguide/automation-rules.html",
     ),
+    ("protect-log-archive.json", "DenyDeletingLogObjects"): (
+        # A request through an access point is authorized against the access point's object ARN
+        # (arn:aws:s3:<region>:<account>:accesspoint/<name>/object/<key>), which the bucket's object ARN does not
+        # match; so every access point object in the Log Archive account is named too. The bucket policies deny
+        # the same actions on the bucket's own ARNs (components/log_archive.py).
+        "https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-access-points.html",
+        f"{SAR}list_amazons3.html",
+    ),
+    ("protect-log-archive.json", "DenyGrantsOnKeys"): (
+        # A grant lets its grantee principal (any account's) decrypt with the key and is not part of the key
+        # policy, so a grant would hand the logs to a reader nobody reviewed. None of the delivering services
+        # (CloudTrail, AWS Config, VPC Flow Logs) needs a grant on the log key: their key-policy statements are
+        # in components/log_archive.py.
+        "https://docs.aws.amazon.com/kms/latest/developerguide/grants.html",
+        f"{SAR}list_awskeymanagementservice.html",
+    ),
+    **{
+        ("deny-public-s3.json", f"DenyPublicGrant{header}"): (
+            # A request can grant access with x-amz-grant-* headers instead of a canned ACL: "uri" names a
+            # predefined group, AllUsers (anyone) or AuthenticatedUsers (any AWS account). Each header is its own
+            # condition key; several keys in one statement would all have to match, hence one statement each.
+            # The same grants sent in the XML body are invisible to an SCP: account-level Block Public Access
+            # (BlockPublicAcls, IgnorePublicAcls) is what stops those.
+            "https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectAcl.html",
+            "https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html",
+            f"{SAR}list_amazons3.html",
+        )
+        for header in ("Read", "Write", "ReadAcp", "WriteAcp", "FullControl")
+    },
 }
 SLOT = re.compile(r"\{\{([a-z_]+)\}\}")
 STATEMENT_KEYS = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"}

@@ -126,7 +126,9 @@ def test_require_s3_encryption_is_the_strategy_documents_statement(rendered: dic
 def test_protect_log_archive_covers_every_deletion_path(rendered: dict[str, dict]) -> None:
     statements = {s["Sid"]: s for s in rendered["protect-log-archive"]["Statement"]}
     objects = statements["DenyDeletingLogObjects"]
-    assert objects["Resource"] == "arn:aws:s3:::docustack-log-archive-*/*"
+    # Through an access point a request names the access point's object ARN, not the bucket's: every access point
+    # of the Log Archive account is covered too (it holds nothing but the logs).
+    assert objects["Resource"] == ["arn:aws:s3:::docustack-log-archive-*/*", "arn:aws:s3:*:*:accesspoint/*/object/*"]
     assert {"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"} <= set(objects["Action"])
     bucket = statements["DenyDeletingOrWeakeningLogBucket"]
     assert bucket["Resource"] == "arn:aws:s3:::docustack-log-archive-*"
@@ -198,8 +200,10 @@ def test_protect_guardrails_keeps_the_exemptions_from_being_claimed(rendered: di
     )
     exempt = ["arn:aws:iam::*:role/OrganizationAccountAccessRole", "arn:aws:iam::*:role/docustack-break-glass"]
     # The roles the other guardrails exempt are the resources here: nobody else may create, re-trust or widen them
-    # (the shape of Control Tower's CT.IAM.PV.1).
-    assert statement["Resource"] == exempt
+    # (the shape of Control Tower's CT.IAM.PV.1). Their names are reserved at every path too: a role name is unique
+    # in the account whatever its path.
+    any_path = ["arn:aws:iam::*:role/*/OrganizationAccountAccessRole", "arn:aws:iam::*:role/*/docustack-break-glass"]
+    assert statement["Resource"] == exempt + any_path
     assert statement["Condition"] == {"ArnNotLike": {"aws:PrincipalARN": exempt}}
     assert {"iam:CreateRole", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePolicy"} <= set(
         statement["Action"]
@@ -252,6 +256,9 @@ def test_protect_guardrails_keeps_the_detective_controls_running(rendered: dict[
         "securityhub:CreateAutomationRule",
     } <= security_hub
     exempt = ["arn:aws:iam::*:role/OrganizationAccountAccessRole", "arn:aws:iam::*:role/docustack-break-glass"]
+    # Leaving the organization is no repair: it binds the exempt roles too (the management account removes accounts).
+    leaving = statements.pop("DenyLeavingTheOrganization")
+    assert leaving["Action"] == "organizations:LeaveOrganization" and "Condition" not in leaving
     for statement in statements.values():
         assert statement["Condition"] == {"ArnNotLike": {"aws:PrincipalARN": exempt}}, statement["Sid"]
 
@@ -288,16 +295,23 @@ def test_the_exempt_roles_are_exempt_from_exactly_what_the_readme_says(rendered:
         for statement in document["Statement"]
         if statement.get("Condition", {}).get("ArnNotLike", {}).get("aws:PrincipalARN") != exempt
     }
-    # The data-protection statements bind the exempt roles too; every other statement exempts them.
+    # The data-protection statements and the denial of leaving the organization bind the exempt roles too; every
+    # other statement exempts them.
     assert not_exempt == {
         ("require-s3-encryption", "DenyUnencryptedS3Uploads"),
         ("deny-public-s3", "DenyPublicCannedAcls"),
+        *(
+            ("deny-public-s3", f"DenyPublicGrant{header}")
+            for header in ("Read", "Write", "ReadAcp", "WriteAcp", "FullControl")
+        ),
+        ("protect-guardrails", "DenyLeavingTheOrganization"),
     }
     readme = " ".join((policies.POLICY_DIR.parent / "README.md").read_text().split())
     assert (
-        "They are not exempt from the two data-protection statements, `require-s3-encryption` and the public-ACL "
-        "statement of `deny-public-s3`"
+        "They are not exempt from the data-protection statements, `require-s3-encryption` and the public-ACL and "
+        "public-grant statements of `deny-public-s3`"
     ) in readme
+    assert "Nor may they take an account out of the organization (`organizations:LeaveOrganization`)" in readme
 
 
 def test_every_protect_guardrails_statement_names_its_aws_sources() -> None:

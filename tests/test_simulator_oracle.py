@@ -182,11 +182,13 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _instance(pattern: str, account_id: str) -> str:
-    """A concrete resource inside an SCP's resource pattern: the account field gets the account's ID, any other
-    wildcard becomes text."""
+    """A concrete resource inside an SCP's resource pattern: the account field gets the account's ID, a region
+    wildcard a real region, any other wildcard becomes text."""
     parts = pattern.split(":", 5)
     if len(parts) == 6 and parts[4] in ("*", "?" * 12):
         parts[4] = account_id
+    if len(parts) == 6 and parts[3] == "*":  # a region wildcard (access point ARNs): a real region, not text
+        parts[3] = "us-east-1"
     return ":".join(parts).replace("*", "example").replace("?", "x")
 
 
