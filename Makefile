@@ -1,6 +1,6 @@
 # The two commands a new machine needs (each creates .venv on first use and re-installs when the lock changes):
 #   make plan   offline plan of every stack (no AWS account, no Pulumi CLI)
-#   make test   the whole test suite, linters included
+#   make test   the whole test suite, linters and the type checker included
 # Python packages come from uv.lock (every package pinned, with hashes), installed by uv; uv itself is pinned here
 # and bootstrapped into .uv with pip, so nothing but Python, Node.js and make is needed. After editing the
 # dependencies in pyproject.toml run `make lock`, which rewrites uv.lock; Dependabot keeps it current.
@@ -39,9 +39,11 @@ venv/.installed: pyproject.toml uv.lock $(UV)
 plan: $(STAMP)
 	$(BIN)/docustack plan
 
+# basedpyright reads [tool.pyright] in pyproject.toml: __main__.py, docustack/, components/, policies/; zero errors.
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/basedpyright
 	$(BIN)/python -m pytest
 
 lock: $(UV)

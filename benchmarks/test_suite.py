@@ -1,13 +1,13 @@
-"""Wall-time benchmark of ``make test``: the linters and the whole pytest suite, with where the time goes.
+"""Wall-time benchmark of ``make test``: linters, type checker and the pytest suite, with where the time goes.
 
 Run:  .venv/bin/python benchmarks/test_suite.py [--runs 2] [--slowest 15]   (or `make benchmark-tests`)
 
-Runs the steps of ``make test`` in order (``ruff check``, ``ruff format --check``, ``pytest``) --runs times, each
-in a fresh process as make runs them, and prints the wall time of every step and of the whole per run. For the
-last run it also prints the time of each test module (setup, call and teardown of its tests, from pytest's
-JUnit XML report) and the slowest tests. Nothing is installed or cached by this script: run it after `make
-test` has installed everything once, so it measures a warm suite (the issue's target: 30 s on 2 cores).
-It exits with pytest's status when a test fails, so a broken suite is not reported as a time.
+Runs the steps of ``make test`` in order (``ruff check``, ``ruff format --check``, ``basedpyright``, ``pytest``)
+--runs times, each in a fresh process as make runs them, and prints the wall time of every step and of the
+whole per run. For the last run it also prints the time of each test module (setup, call and teardown of its
+tests, from pytest's JUnit XML report) and the slowest tests. Nothing is installed or cached by this script:
+run it after `make test` has installed everything once, so it measures a warm suite (the issue's target: 30 s
+on 2 cores). It exits with pytest's status when a test fails, so a broken suite is not reported as a time.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ def main() -> int:
         steps = {
             "ruff check": [str(BIN / "ruff"), "check", "."],
             "ruff format": [str(BIN / "ruff"), "format", "--check", "."],
+            "basedpyright": [str(BIN / "basedpyright")],
             # -p no:cacheprovider: a run must not change what the next one does (last-failed ordering).
             "pytest": [
                 sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}",
@@ -71,11 +72,12 @@ def main() -> int:
             rows.append(seconds)
         cases = per_test_seconds(junit)
 
-    print(f"{'run':>3} {'ruff check':>10} {'ruff format':>11} {'pytest':>8} {'total s':>8}")
+    print(f"{'run':>3} {'ruff check':>10} {'ruff format':>11} {'basedpyright':>12} {'pytest':>8} {'total s':>8}")
     for run, seconds in enumerate(rows, 1):
         total = sum(seconds.values())
         print(
-            f"{run:>3} {seconds['ruff check']:>10.2f} {seconds['ruff format']:>11.2f} {seconds['pytest']:>8.2f} {total:>8.2f}"
+            f"{run:>3} {seconds['ruff check']:>10.2f} {seconds['ruff format']:>11.2f} {seconds['basedpyright']:>12.2f}"
+            f" {seconds['pytest']:>8.2f} {total:>8.2f}"
         )
     best = min(sum(s.values()) for s in rows)
     print(f"best total: {best:.1f} s over {len(rows)} run(s); {len(cases)} tests")

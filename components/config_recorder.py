@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -24,7 +25,7 @@ RECORDER_NAME = "default"
 RECORD_ALL_SUPPORTED = True
 
 
-def delivery_policy(bucket: str, kms_key_arn: str, s3_key_prefix: str | None) -> dict:
+def delivery_policy(bucket: str, kms_key_arn: str, s3_key_prefix: str | None) -> dict[str, Any]:
     prefix = f"{s3_key_prefix}/" if s3_key_prefix else ""
     return {
         "Version": "2012-10-17",

@@ -78,7 +78,7 @@ def assume_member_read_only_policy(role_arn_pattern: str) -> dict[str, Any]:
 def deploy_subjects(subject_prefix: str, environment: str | None, branch: str | None) -> list[str]:
     """A job with ``environment:`` gets the environment subject, one without it the branch's ref subject
     (https://docs.github.com/en/actions/reference/security/oidc, "Example subject claims")."""
-    subjects = []
+    subjects: list[str] = []
     if environment is not None:
         subjects.append(f"{subject_prefix}:environment:{environment}")
     if branch is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -49,7 +50,7 @@ class Organization(pulumi.ComponentResource):
         self.resource = organization
         self.id = organization.id
         self.arn = organization.arn
-        self.root_id = organization.roots.apply(lambda roots: roots[0].id)
+        self.root_id = organization.roots.apply(_root_id)
         self.management_account_id = organization.master_account_id
         self.register_outputs(
             {
@@ -59,3 +60,13 @@ class Organization(pulumi.ComponentResource):
                 "management_account_id": self.management_account_id,
             }
         )
+
+
+def _root_id(roots: Sequence[aws.organizations.outputs.OrganizationRoot]) -> str:
+    """The ID of the organization's root. The API marks a root's ``Id`` as not required, so the provider types it
+    optional (https://docs.aws.amazon.com/organizations/latest/APIReference/API_Root.html); a root without one
+    cannot be a parent or a policy target, so it is an error here rather than a ``None`` passed on."""
+    root_id = roots[0].id if roots else None
+    if root_id is None:
+        raise ValueError("the organization reports no root ID")
+    return root_id

@@ -45,10 +45,11 @@ class OrganizationTrail(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: OrganizationTrailArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("docustack:audit:OrganizationTrail", name, None, opts)
-        cloud_watch: dict[str, pulumi.Input[str]] = {}
+        log_group_arn: pulumi.Output[str] | None = None
+        log_role_arn: pulumi.Output[str] | None = None
         after = list(args.after)
         if args.cloud_watch_logs_retention_days is not None:
-            cloud_watch, role_policy = self._cloud_watch_logs(name, args)
+            log_group_arn, log_role_arn, role_policy = self._cloud_watch_logs(name, args)
             # CloudTrail checks that the role can write when the trail is created or updated.
             after.append(role_policy)
         trail = aws.cloudtrail.Trail(
@@ -61,7 +62,8 @@ class OrganizationTrail(pulumi.ComponentResource):
             enable_log_file_validation=TRAIL_SETTINGS["LogFileValidationEnabled"],
             include_global_service_events=TRAIL_SETTINGS["IncludeGlobalServiceEvents"],
             enable_logging=LOGGING_ENABLED,
-            **cloud_watch,
+            cloud_watch_logs_group_arn=log_group_arn,
+            cloud_watch_logs_role_arn=log_role_arn,
             opts=pulumi.ResourceOptions(parent=self, protect=True, depends_on=after),
         )
         self.arn = trail.arn
@@ -69,8 +71,9 @@ class OrganizationTrail(pulumi.ComponentResource):
 
     def _cloud_watch_logs(
         self, name: str, args: OrganizationTrailArgs
-    ) -> tuple[dict[str, pulumi.Input[str]], aws.iam.RolePolicy]:
-        """A log group and the role CloudTrail delivers to it with.
+    ) -> tuple[pulumi.Output[str], pulumi.Output[str], aws.iam.RolePolicy]:
+        """A log group, and the role CloudTrail delivers to it with: the group's ARN as the trail names it, the role's
+        ARN, and the role's policy (which the trail must wait for).
 
         https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html
         """
@@ -106,8 +109,4 @@ class OrganizationTrail(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        arns = {
-            "cloud_watch_logs_group_arn": group.arn.apply(lambda arn: f"{arn}:*"),
-            "cloud_watch_logs_role_arn": role.arn,
-        }
-        return arns, role_policy
+        return group.arn.apply(lambda arn: f"{arn}:*"), role.arn, role_policy

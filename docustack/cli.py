@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="docustack", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="docustack", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--project-dir", type=Path, help="the folder with Pulumi.yaml (default: found from here)")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 

@@ -255,7 +255,9 @@ def _run_on_current_loop(
     pulumi.runtime.settings.ROOT.set(None)
     pulumi.runtime.set_mocks(FoundationMocks(), project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     settings = pulumi.runtime.settings.SETTINGS
-    settings.engine = _WarningCollector(plan.warnings)
+    # pulumi's @contextproperty decorator is unannotated, so checkers read `engine` as the decorator, not a
+    # settable Optional[EngineStub] property: the SDK's typing is wrong here, not the assignment.
+    settings.engine = _WarningCollector(plan.warnings)  # pyright: ignore[reportAttributeAccessIssue]
     pulumi.runtime.set_all_config(
         {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
     )

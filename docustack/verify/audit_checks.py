@@ -343,7 +343,7 @@ def log_archive_key(context: CheckContext) -> Iterator[Finding]:
     yield compared_documents(f"{resource}/Policy", expected, declared, live_policy)
 
 
-def _lock_text(enabled: str, mode: str | None, days: int | None) -> str:
+def _lock_text(enabled: str, mode: str | None, days: int | str | None) -> str:
     return f"{enabled}, default retention {mode} {days} days" if mode else f"{enabled}, no default retention"
 
 

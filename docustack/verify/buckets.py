@@ -37,7 +37,8 @@ def public_access_text(config: Mapping[str, bool] | None) -> str:
     return ", ".join(f"{flag} {on_off(config.get(flag, False))}" for flag in PUBLIC_ACCESS_BLOCK)
 
 
-def encryption_text(algorithm: str | None, key: str | None, bucket_key: bool) -> str:
+def encryption_text(algorithm: str | None, key: str | None, bucket_key: bool | None) -> str:
+    """``bucket_key`` None (a rule that does not name it) reads as off, as ``on_off`` reads any false value."""
     return f"{algorithm} with {key or 'no key named'}, bucket key {on_off(bucket_key)}"
 
 
