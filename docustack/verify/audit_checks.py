@@ -292,7 +292,11 @@ def log_buckets(context: CheckContext) -> Iterator[Finding]:
             continue
         yield from private_bucket_findings(resource, state, audit.key_arn)
         # Config cannot deliver to a bucket with a default retention (log_archive.py): only the log bucket locks.
-        expected = _lock_text("Enabled", lock.object_lock_mode, lock.retention_days) if purpose == LOG_BUCKET else None
+        expected = (
+            _lock_text("Enabled", lock.object_lock_mode, f"{lock.retention_days} days")
+            if purpose == LOG_BUCKET
+            else None
+        )
         yield compared(f"{resource}/ObjectLock", expected or "not enabled", _live_lock(audit.object_lock(name)))
         declared_rule = lifecycle_rule(
             transition_days=lock.transition_days,
@@ -343,16 +347,18 @@ def log_archive_key(context: CheckContext) -> Iterator[Finding]:
     yield compared_documents(f"{resource}/Policy", expected, declared, live_policy)
 
 
-def _lock_text(enabled: str, mode: str | None, days: int | str | None) -> str:
-    return f"{enabled}, default retention {mode} {days} days" if mode else f"{enabled}, no default retention"
+def _lock_text(enabled: str, mode: str | None, period: str) -> str:
+    return f"{enabled}, default retention {mode} {period}" if mode else f"{enabled}, no default retention"
 
 
 def _live_lock(configuration: dict[str, Any] | None) -> str:
     if configuration is None:
         return "not enabled"
     retention = configuration.get("Rule", {}).get("DefaultRetention", {})
-    days = retention.get("Days") or (retention.get("Years") and f"{retention['Years']}y")
-    return _lock_text(configuration.get("ObjectLockEnabled", "not enabled"), retention.get("Mode"), days)
+    # A retention set in years is drift from the declared days even when it lasts as long: the next `up` rewrites it.
+    days, years = retention.get("Days"), retention.get("Years")
+    period = f"{days} days" if days else f"{years} years" if years else "of no length"
+    return _lock_text(configuration.get("ObjectLockEnabled", "not enabled"), retention.get("Mode"), period)
 
 
 @check("LOG-BUCKET-POLICY", "The Log Archive bucket policies hold every statement the program declares")
