@@ -204,11 +204,13 @@ def refuse_contradictions(settings: StackSettings) -> None:
 
 
 def _read(comparison: Comparison, resource: str, read: Callable[[], None]) -> None:
-    """Compare one resource; an AWS error makes it NOT READ, never "no differences"."""
+    """Compare one resource; an AWS error makes it NOT READ, never "no differences". So does any other error (an
+    answer of a shape the comparison cannot read, ``WriteRefused``, a bug): the comparison did not finish, as in
+    verify's ``run_check``."""
     comparison.compared.append(resource)
     try:
         read()
-    except AWS_ERRORS as error:
+    except Exception as error:
         comparison.not_read.append(NotRead(resource, describe_error(error)))
 
 

@@ -711,6 +711,15 @@ def bootstrap(
             change.apply()
         except (BotoCoreError, ClientError) as error:
             raise BootstrapError(_failure_message(change, error, done)) from None
+        except KeyboardInterrupt:
+            # Each change is one AWS call (or a call and its follow-up), and every one is found again and finished
+            # by the next run: say so, then let the interrupt end the command.
+            echo(
+                f"  ! interrupted while trying to {change.description}"
+                + (f"; done before: {'; '.join(done)}" if done else "")
+                + ". Nothing was deleted; run bootstrap again to finish"
+            )
+            raise
         done.append(change.description)
         echo(f"  + {change.description}")
     if not done:
