@@ -694,7 +694,8 @@ def bootstrap(
         bootstrapper = Bootstrapper(settings, stack, session, management)
         bootstrapper.echo = echo
         review = bootstrapper.review()
-    except (BotoCoreError, ClientError) as error:
+    except (BotoCoreError, ClientError, ValueError) as error:
+        # ValueError: botocore's answer to a malformed AWS_MAX_ATTEMPTS or endpoint URL in the environment or profile
         raise BootstrapError(f"could not read the account's state bucket and key: {error}") from None
     spec = bootstrapper.spec
     if review.conflicts:

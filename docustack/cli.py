@@ -63,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         project_dir = args.project_dir.resolve() if args.project_dir else find_project_dir()
+        if project_dir.exists() and not project_dir.is_dir():
+            raise ProjectError(f"{project_dir} is a file, not the project folder (the folder with Pulumi.yaml)")
         if not (project_dir / "Pulumi.yaml").is_file():
             raise ProjectError(f"{project_dir} has no Pulumi.yaml: not the project folder")
         return args.handler(args, project_dir)
@@ -73,6 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; nothing after this point was done", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as error:  # a case no handler foresaw: say it could not finish, never "done" or a traceback
+        print(f"error: {args.command} could not finish: unexpected {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 class _Once(argparse.Action):
@@ -107,7 +112,7 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="docustack", description=__doc__.split("\n\n")[0])
     parser.add_argument("--project-dir", type=Path, help="the folder with Pulumi.yaml (default: found from here)")
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND", dest="command")
 
     plan = commands.add_parser("plan", help="offline plan of the stacks (no AWS account needed)")
     plan.add_argument("--stack", help="one stack (default: all of them)")

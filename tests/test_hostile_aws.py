@@ -245,3 +245,33 @@ def test_bootstrap_that_cannot_read_changes_nothing(failure: str, dev: StackSett
         bootstrap(dev, "dev", boto3.Session(region_name="us-east-1"), echo=lambda _line: None)
     assert BOOTSTRAP_SIGNATURE[failure] in str(raised.value)
     assert boto3.Session(region_name="us-east-1").client("s3").list_buckets()["Buckets"] == []
+
+
+@pytest.mark.parametrize("setting", ["AWS_MAX_ATTEMPTS=abc", "AWS_ENDPOINT_URL=not-a-url"])
+@pytest.mark.parametrize(
+    "command, expected, message",
+    [
+        ("verify", 2, "error: not verified: cannot tell who the caller is (unexpected ValueError"),
+        ("adopt-check", 2, "error: not compared: cannot tell who the caller is (unexpected ValueError"),
+        ("bootstrap", 1, "error: could not read the account's state bucket and key"),
+    ],
+)
+def test_a_malformed_aws_setting_in_the_environment_is_a_refusal_not_a_traceback(
+    setting: str,
+    command: str,
+    expected: int,
+    message: str,
+    live_foundation: LiveFoundation,
+    project_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """botocore raises ValueError, not one of its own errors, for these."""
+    write_project(project_dir, tmp_path, "management", live_foundation.raw)
+    name, _, value = setting.partition("=")
+    monkeypatch.setenv(name, value)
+    assert cli.main(["--project-dir", str(tmp_path), command, "--stack", "management"]) == expected
+    captured = capsys.readouterr()
+    assert captured.err.startswith(message), captured.err
+    assert "compliant" not in captured.out and "no differences" not in captured.out

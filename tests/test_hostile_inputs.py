@@ -302,3 +302,22 @@ def test_plan_base_without_git_says_it_cannot_read_the_revision(
     monkeypatch.setenv("PATH", "")
     code, _, err = run(project_dir, ["plan", "--stack", "dev", "--base", "HEAD"], capsys)
     assert code == 1 and "cannot read revision 'HEAD'" in err
+
+
+def test_a_project_dir_that_is_a_file_is_named_as_such(project_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(project_dir / "README.md", ["plan"], capsys)
+    assert code == 1 and "README.md is a file, not the project folder" in err
+
+
+@pytest.mark.parametrize("command", ["plan", "ci-context"])
+def test_an_error_nobody_foresaw_is_cannot_finish_exit_2_not_a_traceback(
+    command: str, project_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object) -> None:
+        raise TypeError("an answer of a shape nobody expected")
+
+    monkeypatch.setattr(cli if command == "plan" else cli.ci_context, "stack_names", broken)
+    args = ["plan"] if command == "plan" else ["ci-context", "--role", "read-only", "--matrix"]
+    code, out, err = run(project_dir, args, capsys)
+    assert code == 2 and out == ""
+    assert err.startswith(f"error: {command} could not finish: unexpected TypeError: an answer of a shape")
