@@ -32,6 +32,7 @@ permission, a bad or unreadable stack file, or a refusal to run), even when drif
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import json
 import os
@@ -60,7 +61,10 @@ ACTION = re.compile(r"^[a-z0-9-]+:[a-z0-9]+$", re.IGNORECASE)
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # argparse's usage errors (2, message printed) and --help (0)
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     try:
         project_dir = args.project_dir.resolve() if args.project_dir else find_project_dir()
         if project_dir.exists() and not project_dir.is_dir():
@@ -90,6 +94,9 @@ class _Once(argparse.Action):
         values: object,
         option_string: str | None = None,
     ) -> None:
+        # Required options, --base and --region have their own checks, which name what the value must be.
+        if values == "" and not self.required and self.dest not in ("base", "region"):
+            parser.error(f"{option_string} needs a value; an empty one would silently mean the default")
         given: set[str] = namespace.__dict__.setdefault("_given_once", set())
         if self.dest in given and getattr(namespace, self.dest) != values:
             parser.error(
@@ -371,7 +378,7 @@ def _ci_context(args: argparse.Namespace, project_dir: Path) -> int:
 
 def _verify(args: argparse.Namespace, project_dir: Path) -> int:
     for option, target in (("--output", args.output), ("--summary", args.summary)):
-        problem = _output_problem(target, project_dir) if target is not None else None
+        problem = _output_problem(target, project_dir, replaced=option == "--output") if target is not None else None
         if problem:
             print(f"error: not verified: {option} {target}: {problem}", file=sys.stderr)
             return verify.EXIT_NOT_VERIFIED
@@ -411,15 +418,17 @@ def _verify(args: argparse.Namespace, project_dir: Path) -> int:
     return report.exit_code
 
 
-def _output_problem(target: Path, project_dir: Path) -> str | None:
-    """Why verify must not write to ``target``, checked before anything is read from AWS."""
+def _output_problem(target: Path, project_dir: Path, *, replaced: bool) -> str | None:
+    """Why verify must not write to ``target``, checked before anything is read from AWS. A file the report
+    ``replaced`` (``--output``) must be a regular file: renaming a new file over a device or a pipe would replace
+    the device node; a summary is appended, so a terminal or a pipe will do."""
     resolved = target.resolve()
     if not resolved.parent.is_dir():
         return f"{target.parent} does not exist"
     if resolved.is_dir():
         return "is a directory"
-    if resolved.exists() and not resolved.is_file():
-        return "is not a regular file"
+    if replaced and resolved.exists() and not resolved.is_file():
+        return "is not a regular file (a device or a pipe); --output writes a file, stdout is the default"
     if resolved.parent == project_dir.resolve() and (
         resolved.name == "Pulumi.yaml" or (resolved.name.startswith("Pulumi.") and resolved.suffix == ".yaml")
     ):
@@ -434,12 +443,11 @@ def _same_file(first: Path, second: Path) -> bool:
 def _append_locked(target: Path, text: str) -> None:
     """Append ``text`` under an exclusive lock, so two runs appending to one summary do not interleave."""
     with target.open("a", encoding="utf-8") as stream:
-        fcntl.flock(stream.fileno(), fcntl.LOCK_EX)
-        try:
-            stream.write(text)
-            stream.flush()
-        finally:
-            fcntl.flock(stream.fileno(), fcntl.LOCK_UN)
+        # A file that takes no lock (some pipes, network file systems) is appended to all the same.
+        with contextlib.suppress(OSError):
+            fcntl.flock(stream.fileno(), fcntl.LOCK_EX)
+        stream.write(text)
+        stream.flush()  # the lock goes with the file's closing
 
 
 def _replace_atomically(target: Path, text: str) -> None:

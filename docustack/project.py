@@ -34,7 +34,7 @@ MAX_EXPANDED_NODES = 100_000
 MAX_STACK_FILE_BYTES = 10 * 1024 * 1024
 # "Stack names may only contain alphanumeric characters, hyphens, underscores, or periods"
 # (https://www.pulumi.com/docs/iac/concepts/stacks/). A name with "/" or ".." would name a file elsewhere.
-STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+STACK_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 class ProjectError(Exception):
@@ -68,7 +68,7 @@ def read_stack_config(project_dir: Path, stack: str) -> dict[str, Any]:
     Raises :class:`ProjectError` when there is no such stack, :class:`StackFileError` when the file cannot be
     read as a stack file (the message names the file and the reason).
     """
-    if not STACK_NAME.match(stack):
+    if not STACK_NAME.fullmatch(stack):
         raise ProjectError(
             f"{stack!r} is not a stack name: Pulumi stack names are letters, digits, '-', '_' and '.' only"
         )

@@ -174,7 +174,7 @@ def test_a_byte_order_mark_is_read_as_yaml_allows(project_dir: Path, tmp_path: P
     assert project.read_stack_config(copy, "dev") == project.read_stack_config(project_dir, "dev")
 
 
-@pytest.mark.parametrize("stack", ["../management", "", "dev/../prod", "a b"])
+@pytest.mark.parametrize("stack", ["../management", "dev/../prod", "a b", "dev\n"])
 @pytest.mark.parametrize("command", ["plan", "bootstrap", "adopt-check", "verify", "ci-context"])
 def test_a_stack_name_pulumi_would_refuse_is_refused(
     stack: str, command: str, project_dir: Path, capsys: pytest.CaptureFixture[str]
@@ -205,10 +205,24 @@ def test_a_stack_name_pulumi_would_refuse_is_refused(
 def test_an_option_given_twice_with_different_values_is_bad_usage(
     args: list[str], project_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(SystemExit) as exited:
-        cli.main(["--project-dir", str(project_dir), *args])
-    assert exited.value.code == 2
+    assert cli.main(["--project-dir", str(project_dir), *args]) == 2
     assert "is given twice with different values" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plan", "--stack", ""],
+        ["verify", "--stack", "management", "--member-role", ""],
+        ["adopt-check", "--stack", "management", "--profile", ""],
+        ["simulate", "--account", "dev", "--action", "s3:GetObject", "--principal", ""],
+    ],
+)
+def test_an_empty_value_is_bad_usage_not_the_default(
+    args: list[str], project_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["--project-dir", str(project_dir), *args]) == 2
+    assert "needs a value" in capsys.readouterr().err
 
 
 def test_an_option_repeated_with_the_same_value_is_no_contradiction(
@@ -226,6 +240,7 @@ def test_an_option_repeated_with_the_same_value_is_no_contradiction(
         ("Pulumi.management.yaml", None, "is one of the project's own files"),
         (None, "Pulumi.yaml", "is one of the project's own files"),
         ("missing/report.json", None, "does not exist"),
+        ("/dev/null", None, "is not a regular file"),
     ],
 )
 def test_verify_refuses_an_output_it_cannot_or_must_not_write_before_reading_anything(
