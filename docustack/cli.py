@@ -276,10 +276,23 @@ def _simulate(args: argparse.Namespace, project_dir: Path) -> int:
     if not settings.is_management:
         print(f"error: stack {args.stack!r} does not own the organization; use --stack management", file=sys.stderr)
         return EXIT_USAGE
-    if not ACTION.match(args.action):
+    for option, value in (
+        ("--action", args.action),
+        ("--region", args.region),
+        ("--resource", args.resource),
+        ("--principal", args.principal),
+        ("--role-path", args.role_path),
+        *(("--context", item) for item in args.context),
+        *(("--absent", item) for item in args.absent),
+    ):
+        # A pasted value with a trailing newline or a tab would otherwise slip past patterns anchored with "$".
+        if value is not None and any(ord(c) < 0x20 or c == "\x7f" for c in value):
+            print(f"error: {option} {value!r} has a control character (a newline, a tab)", file=sys.stderr)
+            return EXIT_USAGE
+    if not ACTION.fullmatch(args.action):
         print(f"error: --action {args.action!r} must be service:Action, e.g. s3:PutObject", file=sys.stderr)
         return EXIT_USAGE
-    if not REGION.match(args.region):
+    if not REGION.fullmatch(args.region):
         print(f"error: --region {args.region!r} is not an AWS region name such as us-east-1", file=sys.stderr)
         return EXIT_USAGE
     context: dict[str, str] = {}

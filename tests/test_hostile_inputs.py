@@ -336,3 +336,26 @@ def test_an_error_nobody_foresaw_is_cannot_finish_exit_2_not_a_traceback(
     code, out, err = run(project_dir, args, capsys)
     assert code == 2 and out == ""
     assert err.startswith(f"error: {command} could not finish: unexpected TypeError: an answer of a shape")
+
+
+# ---- a value with a control character: patterns anchored with "$" let a trailing newline through
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("--action", "s3:GetObject\n"),
+        ("--region", "us-east-1\n"),
+        ("--resource", "arn:aws:s3:::bucket/key\n"),
+        ("--principal", "arn:aws:iam::216482851263:role/ops\n"),
+        ("--context", "s3:x-amz-server-side-encryption=aws:kms\n"),
+    ],
+)
+def test_simulate_refuses_a_value_with_a_control_character(
+    option: str, value: str, project_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = {"--account": "dev", "--action": "s3:GetObject", "--resource": "*"} | {option: value}
+    flat = [item for pair in args.items() for item in pair]
+    code, out, err = run(project_dir, ["simulate", *flat], capsys)
+    assert code == 2 and out == ""
+    assert f"error: {option} {value!r} has a control character" in err
