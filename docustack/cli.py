@@ -23,7 +23,9 @@
 
 Exit codes: 0 done (for ``simulate``: the request is allowed), 1 bad config, bootstrap refused or failed, or
 (``simulate``) the request is denied, 2 bad usage (an option given twice with different values, an option that
-contradicts another; for ``simulate`` also: a request it cannot decide exactly), 130 interrupted (Ctrl-C).
+contradicts another, an empty value; for ``simulate`` also: a request it cannot decide exactly, a value with a
+control character; for every command: an error nobody foresaw, reported as "could not finish", never a
+traceback), 130 interrupted (Ctrl-C).
 ``verify`` has its own: 0 compliant, 1 drift, 2 something could not be checked (an AWS error, missing
 permission, a bad or unreadable stack file, or a refusal to run), even when drift was found elsewhere.
 ``adopt-check`` likewise: 0 no differences, 1 differences, 2 something could not be read (or it refused to run).
