@@ -152,7 +152,7 @@ def compare(
     region = settings.account.region
     try:
         caller = caller_identity(session, region)
-    except AWS_ERRORS as error:
+    except (*AWS_ERRORS, ValueError) as error:  # ValueError: a malformed AWS_MAX_ATTEMPTS or endpoint URL
         raise AdoptionRefused(f"cannot tell who the caller is ({describe_error(error)})") from None
     if caller.account != settings.account.id:
         raise AdoptionRefused(
@@ -204,11 +204,13 @@ def refuse_contradictions(settings: StackSettings) -> None:
 
 
 def _read(comparison: Comparison, resource: str, read: Callable[[], None]) -> None:
-    """Compare one resource; an AWS error makes it NOT READ, never "no differences"."""
+    """Compare one resource; an AWS error makes it NOT READ, never "no differences". So does any other error (an
+    answer of a shape the comparison cannot read, ``WriteRefused``, a bug): the comparison did not finish, as in
+    verify's ``run_check``."""
     comparison.compared.append(resource)
     try:
         read()
-    except AWS_ERRORS as error:
+    except Exception as error:
         comparison.not_read.append(NotRead(resource, describe_error(error)))
 
 

@@ -694,7 +694,8 @@ def bootstrap(
         bootstrapper = Bootstrapper(settings, stack, session, management)
         bootstrapper.echo = echo
         review = bootstrapper.review()
-    except (BotoCoreError, ClientError) as error:
+    except (BotoCoreError, ClientError, ValueError) as error:
+        # ValueError: botocore's answer to a malformed AWS_MAX_ATTEMPTS or endpoint URL in the environment or profile
         raise BootstrapError(f"could not read the account's state bucket and key: {error}") from None
     spec = bootstrapper.spec
     if review.conflicts:
@@ -711,6 +712,15 @@ def bootstrap(
             change.apply()
         except (BotoCoreError, ClientError) as error:
             raise BootstrapError(_failure_message(change, error, done)) from None
+        except KeyboardInterrupt:
+            # Each change is one AWS call (or a call and its follow-up), and every one is found again and finished
+            # by the next run: say so, then let the interrupt end the command.
+            echo(
+                f"  ! interrupted while trying to {change.description}"
+                + (f"; done before: {'; '.join(done)}" if done else "")
+                + ". Nothing was deleted; run bootstrap again to finish"
+            )
+            raise
         done.append(change.description)
         echo(f"  + {change.description}")
     if not done:

@@ -22,7 +22,10 @@
                                          (docs/verify.md)
 
 Exit codes: 0 done (for ``simulate``: the request is allowed), 1 bad config, bootstrap refused or failed, or
-(``simulate``) the request is denied, 2 bad usage (for ``simulate`` also: a request it cannot decide exactly).
+(``simulate``) the request is denied, 2 bad usage (an option given twice with different values, an option that
+contradicts another, an empty value; for ``simulate`` also: a request it cannot decide exactly, a value with a
+control character; for every command: an error nobody foresaw, reported as "could not finish", never a
+traceback), 130 interrupted (Ctrl-C).
 ``verify`` has its own: 0 compliant, 1 drift, 2 something could not be checked (an AWS error, missing
 permission, a bad or unreadable stack file, or a refusal to run), even when drift was found elsewhere.
 ``adopt-check`` likewise: 0 no differences, 1 differences, 2 something could not be read (or it refused to run).
@@ -31,11 +34,17 @@ permission, a bad or unreadable stack file, or a refusal to run), even when drif
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
+import os
 import re
 import sys
+import tarfile
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError
@@ -47,15 +56,21 @@ from docustack.project import ProjectError, find_project_dir, load_stack_setting
 from docustack.settings import REGION, SettingsError, StackSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 # Action names are case-insensitive (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html).
 ACTION = re.compile(r"^[a-z0-9-]+:[a-z0-9]+$", re.IGNORECASE)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # argparse's usage errors (2, message printed) and --help (0)
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     try:
         project_dir = args.project_dir.resolve() if args.project_dir else find_project_dir()
+        if project_dir.exists() and not project_dir.is_dir():
+            raise ProjectError(f"{project_dir} is a file, not the project folder (the folder with Pulumi.yaml)")
         if not (project_dir / "Pulumi.yaml").is_file():
             raise ProjectError(f"{project_dir} has no Pulumi.yaml: not the project folder")
         return args.handler(args, project_dir)
@@ -63,12 +78,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         # verify's exit 1 means drift: a project it cannot read is "not verified"
         return verify.EXIT_NOT_VERIFIED if args.handler is _verify else EXIT_FAILED
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing after this point was done", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # a case no handler foresaw: say it could not finish, never "done" or a traceback
+        print(f"error: {args.command} could not finish: unexpected {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+class _Once(argparse.Action):
+    """A single-valued option: given twice with different values it is a contradiction, not "the last one wins"."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        # Required options, --base and --region have their own checks, which name what the value must be.
+        if values == "" and not self.required and self.dest not in ("base", "region"):
+            parser.error(f"{option_string} needs a value; an empty one would silently mean the default")
+        given: set[str] = namespace.__dict__.setdefault("_given_once", set())
+        if self.dest in given and getattr(namespace, self.dest) != values:
+            parser.error(
+                f"{option_string} is given twice with different values "
+                f"({getattr(namespace, self.dest)!s} and {values!s}); give it once"
+            )
+        given.add(self.dest)
+        setattr(namespace, self.dest, values)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Every option that takes one value takes it once (:class:`_Once`); subcommands' parsers are of this class too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", None, _Once)
+        self.register("action", "store", _Once)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="docustack", description=(__doc__ or "").split("\n\n")[0])
+    parser = _Parser(prog="docustack", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--project-dir", type=Path, help="the folder with Pulumi.yaml (default: found from here)")
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND", dest="command")
 
     plan = commands.add_parser("plan", help="offline plan of the stacks (no AWS account needed)")
     plan.add_argument("--stack", help="one stack (default: all of them)")
@@ -146,7 +199,7 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
         except guardrail_diff.UnsafeRevision as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_USAGE
-    stacks = [args.stack] if args.stack else stack_names(project_dir)
+    stacks = [args.stack] if args.stack is not None else stack_names(project_dir)
     planned: list[plan_module.StackPlan] = []
     errors: dict[str, str] = {}
     for stack in stacks:
@@ -154,7 +207,10 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
             planned.append(plan_module.plan_stack(project_dir, stack))
         except (SettingsError, ProjectError) as error:
             errors[stack] = str(error)
-    diff = guardrail_diff.compare_with_revision(project_dir, args.base) if args.base else None
+    try:
+        diff = guardrail_diff.compare_with_revision(project_dir, args.base) if args.base else None
+    except (OSError, tarfile.TarError) as error:  # no git on PATH; a link in the base revision leaving the folder
+        raise ProjectError(f"cannot read revision {args.base!r}: {error}") from None
 
     if args.format == "json":
         document = {
@@ -222,10 +278,23 @@ def _simulate(args: argparse.Namespace, project_dir: Path) -> int:
     if not settings.is_management:
         print(f"error: stack {args.stack!r} does not own the organization; use --stack management", file=sys.stderr)
         return EXIT_USAGE
-    if not ACTION.match(args.action):
+    for option, value in (
+        ("--action", args.action),
+        ("--region", args.region),
+        ("--resource", args.resource),
+        ("--principal", args.principal),
+        ("--role-path", args.role_path),
+        *(("--context", item) for item in args.context),
+        *(("--absent", item) for item in args.absent),
+    ):
+        # A pasted value with a trailing newline or a tab would otherwise slip past patterns anchored with "$".
+        if value is not None and any(ord(c) < 0x20 or c == "\x7f" for c in value):
+            print(f"error: {option} {value!r} has a control character (a newline, a tab)", file=sys.stderr)
+            return EXIT_USAGE
+    if not ACTION.fullmatch(args.action):
         print(f"error: --action {args.action!r} must be service:Action, e.g. s3:PutObject", file=sys.stderr)
         return EXIT_USAGE
-    if not REGION.match(args.region):
+    if not REGION.fullmatch(args.region):
         print(f"error: --region {args.region!r} is not an AWS region name such as us-east-1", file=sys.stderr)
         return EXIT_USAGE
     context: dict[str, str] = {}
@@ -323,10 +392,17 @@ def _ci_context(args: argparse.Namespace, project_dir: Path) -> int:
 
 
 def _verify(args: argparse.Namespace, project_dir: Path) -> int:
-    for target in (args.output, args.summary):
-        if target is not None and not target.resolve().parent.is_dir():
-            print(f"error: not verified: {target.parent} does not exist", file=sys.stderr)
+    for option, target in (("--output", args.output), ("--summary", args.summary)):
+        problem = _output_problem(target, project_dir, replaced=option == "--output") if target is not None else None
+        if problem:
+            print(f"error: not verified: {option} {target}: {problem}", file=sys.stderr)
             return verify.EXIT_NOT_VERIFIED
+    if args.output is not None and args.summary is not None and _same_file(args.output, args.summary):
+        print(
+            "error: not verified: --output and --summary name the same file; the report would overwrite the summary",
+            file=sys.stderr,
+        )
+        return verify.EXIT_NOT_VERIFIED
     try:
         settings = load_stack_settings(project_dir, args.stack)
     except (SettingsError, ProjectError) as error:
@@ -345,10 +421,9 @@ def _verify(args: argparse.Namespace, project_dir: Path) -> int:
     try:
         if args.summary:
             # The same report as Markdown, appended (a CI job summary), so evidence and summary cannot differ.
-            with args.summary.open("a", encoding="utf-8") as summary:
-                summary.write(verify.RENDERERS["markdown"](report))
+            _append_locked(args.summary, verify.RENDERERS["markdown"](report))
         if args.output:
-            args.output.write_text(rendered, encoding="utf-8")
+            _replace_atomically(args.output, rendered)
             print(f"{report.result}: report written to {args.output}", file=sys.stderr)
         else:
             print(rendered, end="")
@@ -356,6 +431,55 @@ def _verify(args: argparse.Namespace, project_dir: Path) -> int:
         print(f"error: not verified: cannot write the report: {error}", file=sys.stderr)
         return verify.EXIT_NOT_VERIFIED
     return report.exit_code
+
+
+def _output_problem(target: Path, project_dir: Path, *, replaced: bool) -> str | None:
+    """Why verify must not write to ``target``, checked before anything is read from AWS. A file the report
+    ``replaced`` (``--output``) must be a regular file: renaming a new file over a device or a pipe would replace
+    the device node; a summary is appended, so a terminal or a pipe will do."""
+    resolved = target.resolve()
+    if not resolved.parent.is_dir():
+        return f"{target.parent} does not exist"
+    if resolved.is_dir():
+        return "is a directory"
+    if replaced and resolved.exists() and not resolved.is_file():
+        return "is not a regular file (a device or a pipe); --output writes a file, stdout is the default"
+    if resolved.parent == project_dir.resolve() and (
+        resolved.name == "Pulumi.yaml" or (resolved.name.startswith("Pulumi.") and resolved.suffix == ".yaml")
+    ):
+        return "is one of the project's own files; the report would overwrite it"
+    return None
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    return first.resolve() == second.resolve()
+
+
+def _append_locked(target: Path, text: str) -> None:
+    """Append ``text`` under an exclusive lock, so two runs appending to one summary do not interleave."""
+    with target.open("a", encoding="utf-8") as stream:
+        # A file that takes no lock (some pipes, network file systems) is appended to all the same.
+        with contextlib.suppress(OSError):
+            fcntl.flock(stream.fileno(), fcntl.LOCK_EX)
+        stream.write(text)
+        stream.flush()  # the lock goes with the file's closing
+
+
+def _replace_atomically(target: Path, text: str) -> None:
+    """Write a new file beside ``target`` and rename it over ``target``: a reader (or a second run writing the
+    same file) sees one whole report, never a mix of two or a half-written one."""
+    resolved = target.resolve()
+    handle, temporary = tempfile.mkstemp(dir=resolved.parent, prefix=f".{resolved.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # as a plain open() would have made it, not mkstemp's 0600
+        os.replace(temporary, resolved)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,11 @@ SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader
 # nodes (the "billion laughs" document), which hang whatever walks the result, so a document is refused when its
 # nodes, each alias counted as the whole subtree it stands for, exceed this bound.
 MAX_EXPANDED_NODES = 100_000
+# A stack file of 500 accounts is about 100 KB; a file a hundred times that is refused before it is read whole.
+MAX_STACK_FILE_BYTES = 10 * 1024 * 1024
+# "Stack names may only contain alphanumeric characters, hyphens, underscores, or periods"
+# (https://www.pulumi.com/docs/iac/concepts/stacks/). A name with "/" or ".." would name a file elsewhere.
+STACK_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 class ProjectError(Exception):
@@ -62,8 +68,14 @@ def read_stack_config(project_dir: Path, stack: str) -> dict[str, Any]:
     Raises :class:`ProjectError` when there is no such stack, :class:`StackFileError` when the file cannot be
     read as a stack file (the message names the file and the reason).
     """
+    if not STACK_NAME.fullmatch(stack):
+        raise ProjectError(
+            f"{stack!r} is not a stack name: Pulumi stack names are letters, digits, '-', '_' and '.' only"
+        )
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
+        if path.exists() or path.is_symlink():  # a directory, a dangling link or a link loop, a device
+            raise StackFileError(f"{path.name} is not a regular file (a directory, or a broken or looping link)")
         known = ", ".join(stack_names(project_dir)) or "none"
         raise ProjectError(f"no stack {stack!r}: {path.name} does not exist (stacks: {known})")
     document = load_yaml(path)
@@ -82,14 +94,18 @@ def load_yaml(path: Path) -> Any:
     check that compares the stack files with one another) gets a copy of the first parse of the same text.
     """
     try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise StackFileError(
-            f"{path.name} is not UTF-8 text (byte {error.object[error.start]:#04x} at offset {error.start}); "
-            "save it as UTF-8"
-        ) from None
+        with path.open("rb") as stream:
+            data = stream.read(MAX_STACK_FILE_BYTES + 1)
     except OSError as error:
         raise StackFileError(f"{path.name} cannot be read: {error.strerror or error}") from None
+    if len(data) > MAX_STACK_FILE_BYTES:
+        raise StackFileError(f"{path.name} is larger than {MAX_STACK_FILE_BYTES:,} bytes: not a stack file; refused")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise StackFileError(
+            f"{path.name} is not UTF-8 text (byte {data[error.start]:#04x} at offset {error.start}); save it as UTF-8"
+        ) from None
     return copy.deepcopy(_parsed(path.name, text))
 
 
@@ -115,7 +131,10 @@ def _parse_document(file: str, text: str) -> Any:
 
 
 def _refuse_expansion(root: yaml.Node, file: str) -> None:
-    """Refuse a node graph whose expansion (aliases counted as copies) exceeds :data:`MAX_EXPANDED_NODES`."""
+    """Refuse a node graph whose expansion (aliases counted as copies) exceeds :data:`MAX_EXPANDED_NODES`, and a
+    mapping that repeats a key: YAML requires each key of a mapping to be unique
+    (https://yaml.org/spec/1.2.2/#mapping), and PyYAML would silently keep the last value, so a second
+    ``docustack:settings`` or ``account`` further down would quietly replace the first."""
     sizes: dict[int, int] = {}
     visiting: set[int] = set()
 
@@ -130,6 +149,7 @@ def _refuse_expansion(root: yaml.Node, file: str) -> None:
         if isinstance(node, yaml.SequenceNode):
             total += sum(size(child) for child in node.value)
         elif isinstance(node, yaml.MappingNode):
+            _refuse_repeated_keys(node, file)
             total += sum(size(k) + size(v) for k, v in node.value)
         visiting.discard(key)
         sizes[key] = total
@@ -141,6 +161,21 @@ def _refuse_expansion(root: yaml.Node, file: str) -> None:
         return total
 
     size(root)
+
+
+def _refuse_repeated_keys(node: yaml.MappingNode, file: str) -> None:
+    seen: dict[tuple[str, str], int] = {}
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+            continue  # a merge key ("<<") may repeat its sources; collection keys are not used in stack files
+        identity = (key.tag, key.value)
+        line = key.start_mark.line + 1
+        if identity in seen:
+            raise StackFileError(
+                f"{file}: the key {key.value!r} appears twice in one mapping (lines {seen[identity]} and {line}); "
+                "which value counts would be a guess, so the file is refused"
+            )
+        seen[identity] = line
 
 
 def settings_from_config(config: Mapping[str, Any], project_dir: Path, stack: str) -> StackSettings:

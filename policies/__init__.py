@@ -136,22 +136,61 @@ class PolicyError(ValueError):
     """A policy file that is missing, not JSON, malformed, or has a slot without a value."""
 
 
+# A policy template is a few kilobytes (a rendered SCP may have at most 10,240 characters); a file many times that
+# size is not a policy, and reading it whole would only cost memory.
+MAX_POLICY_FILE_BYTES = 1024 * 1024
+
+
 def load(file: str, *, policy_dir: Path | None = None) -> dict[str, Any]:
+    """One policy template from ``policy_dir``; :class:`PolicyError` (naming the file and the reason) when the file
+    cannot be read as one: missing, outside the folder, not a regular file, unreadable, too large, not UTF-8, not
+    JSON, a key repeated in one object, or not the SCP grammar of :func:`structure_problems`."""
     directory = policy_dir or POLICY_DIR
-    path = (directory / file).resolve()
+    try:
+        path = (directory / file).resolve()
+    except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop, before Python 3.13
+        raise PolicyError(f"{file!r} in {directory.name}/ cannot be resolved: {error}") from None
     if path.parent != directory.resolve() or path.suffix != ".json":
         raise PolicyError(f"{file!r} must be the name of a .json file in {directory.name}/")
+    if not path.exists():
+        raise PolicyError(f"{file!r} does not exist in {directory.name}/")
+    if not path.is_file():
+        raise PolicyError(f"{file!r} in {directory.name}/ is not a regular file (a directory?)")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PolicyError(f"{file!r} does not exist in {directory.name}/") from None
+        with path.open("rb") as stream:
+            data = stream.read(MAX_POLICY_FILE_BYTES + 1)
+    except OSError as error:
+        raise PolicyError(f"{file!r} in {directory.name}/ cannot be read: {error.strerror or error}") from None
+    if len(data) > MAX_POLICY_FILE_BYTES:
+        raise PolicyError(f"{file!r} is larger than {MAX_POLICY_FILE_BYTES:,} bytes: not a policy template")
     try:
-        document = json.loads(text)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise PolicyError(
+            f"{file!r} is not UTF-8 text (byte {data[error.start]:#04x} at offset {error.start}); save it as UTF-8"
+        ) from None
+    try:
+        document = json.loads(text, object_pairs_hook=_refuse_repeated_keys)
     except json.JSONDecodeError as error:
         raise PolicyError(f"{file!r} is not valid JSON: {error.msg} at line {error.lineno}") from None
+    except PolicyError as error:
+        raise PolicyError(f"{file!r} {error}") from None
+    except (ValueError, RecursionError) as error:  # a number too long to convert, arrays nested too deeply
+        raise PolicyError(f"{file!r} cannot be read as JSON: {error}") from None
     problems = structure_problems(document)
     if problems:
         raise PolicyError(f"{file!r} is not a valid SCP: " + "; ".join(problems))
+    return document
+
+
+def _refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose key repeats: ``json`` would keep the last value silently, and which one AWS would keep
+    is not something to guess (RFC 8259, section 4: names "SHOULD be unique"), so the file is refused."""
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise PolicyError(f"repeats the key {key!r} in one object; which value counts would be a guess")
+        document[key] = value
     return document
 
 

@@ -40,7 +40,10 @@ def config_revision(project_dir: Path, stack: str) -> ConfigRevision:
     def git(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["git", "-C", str(project_dir), *args], capture_output=True, text=True, check=False)
 
-    head = git("rev-parse", "HEAD")
+    try:
+        head = git("rev-parse", "HEAD")
+    except OSError:  # no git on PATH: the revision is unknown, as outside a checkout
+        return ConfigRevision(None, None)
     if head.returncode != 0:
         return ConfigRevision(None, None)
     status = git("status", "--porcelain", "--", "Pulumi.yaml", f"Pulumi.{stack}.yaml", "policies")

@@ -38,7 +38,7 @@ def run(
     region = settings.account.region
     try:
         caller = caller_identity(session, region)
-    except AWS_ERRORS as error:
+    except (*AWS_ERRORS, ValueError) as error:  # ValueError: a malformed AWS_MAX_ATTEMPTS or endpoint URL
         raise VerifyRefused(f"cannot tell who the caller is ({describe_error(error)})") from None
     if caller.account != settings.account.id:
         raise VerifyRefused(
