@@ -39,8 +39,8 @@ import boto3
 from docustack.bootstrap import Bootstrapper, trust_problems
 from docustack.settings import CONFIG_KEY, MemberAccountSettings, StackSettings, is_placeholder
 from docustack.state_backend_spec import StateBackendSpec
-from docustack.verify.aws import caller_identity, guard_read_only, read_only_session
-from docustack.verify.framework import AWS_ERRORS, CheckContext, describe_error
+from docustack.verify.aws import read_only_session
+from docustack.verify.framework import AWS_ERRORS, CheckContext, describe_error, signed_in_read_only
 from docustack.verify.organization_checks import LiveOrganization
 
 EXIT_NO_DIFFERENCES, EXIT_DIFFERENCES, EXIT_NOT_READ = 0, 1, 2
@@ -148,17 +148,7 @@ def compare(
 
     ``session`` gets verify's read-only guard: every client made from it refuses anything but reads."""
     refuse_contradictions(settings)
-    guard_read_only(session)
-    region = settings.account.region
-    try:
-        caller = caller_identity(session, region)
-    except (*AWS_ERRORS, ValueError) as error:  # ValueError: a malformed AWS_MAX_ATTEMPTS or endpoint URL
-        raise AdoptionRefused(f"cannot tell who the caller is ({describe_error(error)})") from None
-    if caller.account != settings.account.id:
-        raise AdoptionRefused(
-            f"stack {stack!r} is account {settings.account.id}, but the credentials are for account "
-            f"{caller.account} ({caller.arn}); use credentials for the stack's account"
-        )
+    caller = signed_in_read_only(session, settings, stack, AdoptionRefused)
     comparison = Comparison(stack=stack, account_id=settings.account.id, caller_arn=caller.arn)
     context = CheckContext(settings, session, caller, member_role=settings.member_read_only_role_name, stack=stack)
     if settings.organization is not None:

@@ -22,7 +22,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from docustack.settings import StackSettings
-from docustack.verify.aws import CallerIdentity, read_only_session
+from docustack.verify.aws import CallerIdentity, caller_identity, guard_read_only, read_only_session
 
 OK, DRIFT, ERROR = "ok", "drift", "error"
 HIGH, MEDIUM, LOW = "high", "medium", "low"
@@ -202,3 +202,22 @@ def exit_code(findings: Iterable[Finding]) -> int:
     if DRIFT in statuses:
         return EXIT_DRIFT
     return EXIT_COMPLIANT
+
+
+def signed_in_read_only(
+    session: boto3.Session, settings: StackSettings, stack: str, refused: Callable[[str], Exception]
+) -> CallerIdentity:
+    """Put the read-only guard on ``session`` and return who it is signed in as, refusing (``refused(reason)``)
+    when that cannot be told or is not the stack's own account: whatever is read with other credentials says
+    nothing about the stack's."""
+    guard_read_only(session)
+    try:
+        caller = caller_identity(session, settings.account.region)
+    except (*AWS_ERRORS, ValueError) as error:  # ValueError: a malformed AWS_MAX_ATTEMPTS or endpoint URL
+        raise refused(f"cannot tell who the caller is ({describe_error(error)})") from None
+    if caller.account != settings.account.id:
+        raise refused(
+            f"stack {stack!r} is account {settings.account.id} ({settings.account.name}), but the credentials are "
+            f"for account {caller.account} ({caller.arn}); use credentials for the stack's account"
+        )
+    return caller

@@ -9,8 +9,7 @@ from pathlib import Path
 import boto3
 
 from docustack.settings import CONFIG_KEY, StackSettings
-from docustack.verify.aws import caller_identity, guard_read_only
-from docustack.verify.framework import AWS_ERRORS, CheckContext, checks_for, describe_error, run_check, stack_kind
+from docustack.verify.framework import CheckContext, checks_for, run_check, signed_in_read_only, stack_kind
 from docustack.verify.report import Report, config_revision
 
 
@@ -34,17 +33,7 @@ def run(
     if placeholders:
         listing = ", ".join(path.removeprefix(f"{CONFIG_KEY}.") for path in placeholders)
         raise VerifyRefused(f"{CONFIG_KEY} of stack {stack!r} still has placeholders ({listing}); fill them in first")
-    guard_read_only(session)
-    region = settings.account.region
-    try:
-        caller = caller_identity(session, region)
-    except (*AWS_ERRORS, ValueError) as error:  # ValueError: a malformed AWS_MAX_ATTEMPTS or endpoint URL
-        raise VerifyRefused(f"cannot tell who the caller is ({describe_error(error)})") from None
-    if caller.account != settings.account.id:
-        raise VerifyRefused(
-            f"stack {stack!r} is account {settings.account.id} ({settings.account.name}), but the credentials are "
-            f"for account {caller.account} ({caller.arn}); use credentials for the stack's account"
-        )
+    caller = signed_in_read_only(session, settings, stack, VerifyRefused)
     context = CheckContext(
         settings, session, caller, member_role=member_role, policy_dir=project_dir / "policies", stack=stack
     )
@@ -55,7 +44,7 @@ def run(
         stack=stack,
         account_id=settings.account.id,
         account_name=settings.account.name,
-        region=region,
+        region=settings.account.region,
         caller_arn=caller.arn,
         member_role=member_role,
         config=config_revision(project_dir, stack),
