@@ -9,11 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import botocore.client
 import botocore.loaders
+import botocore.model
 import botocore.session
+import moto.kms.models
 import moto_foundation
 import pytest
 from moto import mock_aws
+from moto.kms.utils import KeySpec
 
 with warnings.catch_warnings():
     # pulumi-aws v7's s3 module warns, at import, about its own deprecated *V2 classes, whether or not they are
@@ -67,9 +71,49 @@ def shared_botocore_loader() -> Iterator[None]:
     botocore.session.Session._register_data_loader = original  # type: ignore[method-assign]
 
 
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """moto for every AWS call, with no real credentials or profile in reach."""
+@pytest.fixture(scope="session", autouse=True)
+def shared_service_models() -> Iterator[None]:
+    """One botocore service model per service and API version for the run. botocore builds a new ServiceModel
+    for every client, and with it a cold cache of operation models that filling takes most of a client's
+    creation (the suite creates thousands). The model is the loader's read-only data, which the shared loader
+    already hands every session as the same object, so sharing what is built from it changes no answer."""
+    original = botocore.client.ClientCreator._load_service_model
+    models: dict[tuple[int, str, str | None], botocore.model.ServiceModel] = {}
+
+    def load(self: botocore.client.ClientCreator, service_name: str, api_version: str | None = None) -> Any:
+        key = (id(self._loader), service_name, api_version)
+        if key not in models:
+            models[key] = original(self, service_name, api_version)
+        return models[key]
+
+    botocore.client.ClientCreator._load_service_model = load  # type: ignore[method-assign]
+    yield
+    botocore.client.ClientCreator._load_service_model = original  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_symmetric_key_material() -> Iterator[None]:
+    """moto gives every KMS key an RSA-2048 private key, symmetric and HMAC keys too (about 40 ms each), although
+    it uses that key only for the asymmetric operations (Sign, Verify, GetPublicKey), which AWS refuses on those
+    keys. Keys of those specs share one such key; RSA and ECC keys still get their own."""
+    original = moto.kms.models.generate_private_key
+    asymmetric = {*KeySpec.rsa_key_specs(), *KeySpec.ecc_key_specs()}
+    unused: dict[str, Any] = {}
+
+    def generate(key_spec: str) -> Any:
+        if key_spec in asymmetric:
+            return original(key_spec)
+        if key_spec not in unused:
+            unused[key_spec] = original(key_spec)
+        return unused[key_spec]
+
+    moto.kms.models.generate_private_key = generate
+    yield
+    moto.kms.models.generate_private_key = original
+
+
+def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No real credentials or profile in reach; fake default credentials in the home region."""
     for name in (
         "AWS_PROFILE",
         "AWS_SESSION_TOKEN",
@@ -81,15 +125,31 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", moto_foundation.REGION)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto for every AWS call, with no real credentials or profile in reach."""
+    fake_credentials(monkeypatch)
     with mock_aws():
         yield
 
 
+@pytest.fixture(scope="session")
+def compliant_foundation_image() -> Iterator[moto_foundation.FoundationImage]:
+    """The compliant organization built once for the run (in a moto of its own), with moto's state after it."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fake_credentials(monkeypatch)
+        yield moto_foundation.build_image(PROJECT_DIR, monkeypatch)
+
+
 @pytest.fixture
-def live_foundation(aws: None, monkeypatch: pytest.MonkeyPatch) -> moto_foundation.LiveFoundation:
-    """A compliant organization in moto built from Pulumi.management.yaml, and the operator signed in to it."""
-    moto_foundation.sign_in(monkeypatch, moto_foundation.MANAGEMENT_ACCOUNT_ID)
-    return moto_foundation.build_foundation(PROJECT_DIR, monkeypatch)
+def live_foundation(
+    compliant_foundation_image: moto_foundation.FoundationImage, aws: None, monkeypatch: pytest.MonkeyPatch
+) -> moto_foundation.LiveFoundation:
+    """A compliant organization in moto built from Pulumi.management.yaml, and the operator signed in to it.
+    Each test gets its own copy (moto's state restored from the one built for the run), to tamper with freely."""
+    return moto_foundation.restore_foundation(compliant_foundation_image, monkeypatch)
 
 
 # What an operator fills the placeholders of the stack files with, by field name (see README).

@@ -22,8 +22,11 @@ accounts included, while an access key keeps each session in its own account as 
 
 from __future__ import annotations
 
+import copy
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,8 @@ import pytest
 import yaml
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.core.base_backend import BackendDict, BaseBackend
 
 import policies
 from components.config_aggregator import ALL_REGIONS, DELEGATED_SERVICES, ORGANIZATIONS_ROLE_POLICY_ARN
@@ -176,6 +181,103 @@ def build_foundation(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Live
             client.attach_policy(PolicyId=policy_id, TargetId=foundation.target_id(target))
     build_audit_services(foundation, organization_id, monkeypatch)
     return foundation
+
+
+@contextmanager
+def _backend_dicts_kept() -> Iterator[None]:
+    """While copying moto's state, a reference to one of moto's service registries (``iam_backends`` and the
+    like) stays that registry: only the accounts' data inside them is copied."""
+    BackendDict.__deepcopy__ = lambda self, _memo: self  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        del BackendDict.__deepcopy__  # type: ignore[attr-defined]
+
+
+def _class_state(backend: BackendDict) -> Iterator[tuple[type, str, Any]]:
+    """Data some moto services keep on the backend class rather than in the backend, such as Security Hub's
+    organization configuration (``SecurityHubBackend._org_configs``, by organization ID, never reset by moto):
+    every mutable class attribute except UPPER_CASE constants."""
+    for owner in backend.backend.__mro__:
+        if owner in (BaseBackend, object):
+            continue
+        for name, value in vars(owner).items():
+            if isinstance(value, dict | list | set) and not name.startswith("__") and not name.isupper():
+                yield owner, name, value
+
+
+@dataclass(frozen=True)
+class MotoSnapshot:
+    """The data of every moto service in use at one moment, for giving each test its own copy of a state that was
+    built once. One deep copy over all services, so objects that several services share stay shared."""
+
+    services: tuple[tuple[BackendDict, dict[str, Any]], ...]
+    class_state: tuple[tuple[type, str, Any], ...]
+
+    @classmethod
+    def take(cls) -> MotoSnapshot:
+        in_use = tuple(BackendDict._instances)
+        state = tuple(item for backend in in_use for item in _class_state(backend))
+        with _backend_dicts_kept():
+            return cls(*copy.deepcopy((tuple((backend, dict(backend)) for backend in in_use), state)))
+
+    def restore(self) -> None:
+        """Make moto's state a fresh copy of the snapshot. moto must be active and still empty, as it is just
+        after ``mock_aws`` starts: a restore never merges with what a test already made."""
+        in_use = [backend.service_name for backend in BackendDict._instances if len(backend)]
+        if in_use:
+            raise RuntimeError(f"moto already holds data for {in_use}: restore the snapshot before any AWS call")
+        with _backend_dicts_kept():
+            services, class_state = copy.deepcopy((self.services, self.class_state))
+        for owner, name, value in class_state:
+            setattr(owner, name, value)
+        for backend, accounts in services:
+            dict.update(backend, accounts)
+            if backend not in BackendDict._instances:
+                BackendDict._instances.append(backend)
+
+
+@dataclass(frozen=True)
+class FoundationImage:
+    """The compliant foundation built once: what :func:`build_foundation` returned, the operator's access key, and
+    moto's state right after the build. :func:`restore_foundation` turns it into a test's own live foundation."""
+
+    foundation: LiveFoundation
+    access_key: tuple[str, str]  # the operator's AccessKeyId and SecretAccessKey, an IAM user of the management account
+    snapshot: MotoSnapshot
+
+
+def build_image(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> FoundationImage:
+    """Build the compliant foundation in a moto of its own (started and stopped here, so it leaves moto empty).
+    ``monkeypatch`` must already hold the fake default credentials the ``aws`` fixture sets."""
+    with mock_aws(), monkeypatch.context() as build:
+        sign_in(build, MANAGEMENT_ACCOUNT_ID)
+        foundation = build_foundation(project_dir, build)
+        access_key = (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])
+        snapshot = MotoSnapshot.take()
+    foundation.organizations = None  # each restored foundation gets a client of its own
+    return FoundationImage(foundation, access_key, snapshot)
+
+
+def restore_foundation(image: FoundationImage, monkeypatch: pytest.MonkeyPatch) -> LiveFoundation:
+    """The test's own copy of the compliant foundation (moto active and empty), the operator signed in to it: the
+    same state, credentials and moto gaps :func:`sign_in` and :func:`build_foundation` leave, built once."""
+    image.snapshot.restore()
+    monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", image.access_key[0])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", image.access_key[1])
+    built = image.foundation
+    fill_moto_gaps(monkeypatch, built.account_ids[built.settings.organization.audit_services.audit_account])  # type: ignore[union-attr]
+    return LiveFoundation(
+        settings=built.settings.model_copy(deep=True),
+        raw=copy.deepcopy(built.raw),
+        organizations=boto3.Session(region_name=built.settings.account.region).client("organizations"),
+        root_id=built.root_id,
+        ou_ids=dict(built.ou_ids),
+        account_ids=dict(built.account_ids),
+        policy_ids=dict(built.policy_ids),
+        log_key_arn=built.log_key_arn,
+    )
 
 
 def session() -> boto3.Session:
@@ -393,16 +495,39 @@ def build_audit_services(foundation: LiveFoundation, organization_id: str, monke
     ):
         record_config(account_session.client("config"), account_id, config_bucket, key["Arn"])
 
-    # moto gap: AWS accepts config.amazonaws.com as a delegated-administrator principal, moto does not.
-    from moto.organizations.models import FakeDelegatedAdministrator
-
-    supported = [*FakeDelegatedAdministrator.SUPPORTED_SERVICES, *DELEGATED_SERVICES]
-    monkeypatch.setattr(FakeDelegatedAdministrator, "SUPPORTED_SERVICES", supported)
+    fill_moto_gaps(monkeypatch, audit_id)
     for principal in DELEGATED_SERVICES:
         foundation.organizations.register_delegated_administrator(AccountId=audit_id, ServicePrincipal=principal)
     aggregator_role = audit.client("iam").create_role(
         RoleName="config-aggregator", AssumeRolePolicyDocument=policies.service_trust_policy("config.amazonaws.com")
     )["Role"]
+    audit.client("config").put_configuration_aggregator(
+        ConfigurationAggregatorName=settings.config_aggregator_name(),
+        OrganizationAggregationSource={
+            "RoleArn": aggregator_role["Arn"],
+            "AllAwsRegions": ALL_REGIONS,
+        },
+    )
+
+    management.client("guardduty").create_detector(Enable=True)
+    audit.client("guardduty").create_detector(Enable=True)
+    management.client("guardduty").enable_organization_admin_account(AdminAccountId=audit_id)
+
+    audit.client("securityhub").enable_security_hub(EnableDefaultStandards=True)
+    management.client("securityhub").enable_organization_admin_account(AdminAccountId=audit_id)
+    audit.client("securityhub").update_organization_configuration(
+        AutoEnable=AUTO_ENABLE, AutoEnableStandards=AUTO_ENABLE_STANDARDS
+    )
+
+
+def fill_moto_gaps(monkeypatch: pytest.MonkeyPatch, audit_id: str) -> None:
+    """What moto lacks for the compliant foundation to be compliant, with ``audit_id`` the Audit account. The
+    patches live as long as ``monkeypatch``: a foundation restored from a snapshot applies them again."""
+    # moto gap: AWS accepts config.amazonaws.com as a delegated-administrator principal, moto does not.
+    from moto.organizations.models import FakeDelegatedAdministrator
+
+    supported = [*FakeDelegatedAdministrator.SUPPORTED_SERVICES, *DELEGATED_SERVICES]
+    monkeypatch.setattr(FakeDelegatedAdministrator, "SUPPORTED_SERVICES", supported)
     # moto gap: it does not know the AWS managed policy AWSConfigRoleForOrganizations, so nothing can attach it;
     # the role's attachments are answered as the component declares them.
     attached = {
@@ -418,17 +543,6 @@ def build_audit_services(foundation: LiveFoundation, organization_id: str, monke
         ),
         "iam",
     )
-    audit.client("config").put_configuration_aggregator(
-        ConfigurationAggregatorName=settings.config_aggregator_name(),
-        OrganizationAggregationSource={
-            "RoleArn": aggregator_role["Arn"],
-            "AllAwsRegions": ALL_REGIONS,
-        },
-    )
-
-    management.client("guardduty").create_detector(Enable=True)
-    audit.client("guardduty").create_detector(Enable=True)
-    management.client("guardduty").enable_organization_admin_account(AdminAccountId=audit_id)
     # moto gap: no GuardDuty DescribeOrganizationConfiguration; answer what the program declares.
     stub_answer(
         monkeypatch,
@@ -440,13 +554,7 @@ def build_audit_services(foundation: LiveFoundation, organization_id: str, monke
             "AutoEnableOrganizationMembers": AUTO_ENABLE_ORGANIZATION_MEMBERS,
         },
     )
-
-    audit.client("securityhub").enable_security_hub(EnableDefaultStandards=True)
-    management.client("securityhub").enable_organization_admin_account(AdminAccountId=audit_id)
-    audit.client("securityhub").update_organization_configuration(
-        AutoEnable=AUTO_ENABLE, AutoEnableStandards=AUTO_ENABLE_STANDARDS
-    )
-    # moto gap: no Security Hub ListOrganizationAdminAccounts; answer the designation made just above.
+    # moto gap: no Security Hub ListOrganizationAdminAccounts; answer the designation the foundation made.
     stub_answer(
         monkeypatch,
         "securityhub",
