@@ -446,6 +446,22 @@ def test_who_may_assume_a_role() -> None:
     assert who_may_assume(trust(not_principal)) == (set(), ["a statement with NotPrincipal"])
     # a statement that allows no assume is no way in
     assert who_may_assume(trust({**management, "Action": "sts:TagSession"})) == (set(), [])
+    # Every way in counts, wildcards included, not only sts:AssumeRole.
+    github = {
+        "Effect": "Allow",
+        "Principal": {"Federated": "arn:aws:iam::216482851263:oidc-provider/token.actions.githubusercontent.com"},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+    }
+    assert who_may_assume(trust(management, github)) == (
+        {"348665872333"},
+        ["Federated arn:aws:iam::216482851263:oidc-provider/token.actions.githubusercontent.com"],
+    )
+    saml = {**github, "Principal": {"Federated": "arn:aws:iam::216482851263:saml-provider/idp"}}
+    saml["Action"] = "sts:AssumeRoleWithSAML"
+    assert who_may_assume(trust(management, saml))[1] == ["Federated arn:aws:iam::216482851263:saml-provider/idp"]
+    outsider = {**management, "Principal": {"AWS": "999999999999"}, "Action": "sts:AssumeRole*"}
+    assert who_may_assume(trust(management, outsider)) == ({"348665872333", "999999999999"}, [])
+    assert who_may_assume(trust({**outsider, "Action": "STS:assume*"})) == ({"999999999999"}, [])
 
 
 def test_policies_are_compared_as_multisets() -> None:

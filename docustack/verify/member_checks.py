@@ -19,6 +19,7 @@ Where neither can be assumed, the account could not be checked: an ``error`` fin
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
@@ -47,7 +48,15 @@ from docustack.verify.framework import (
 )
 from docustack.verify.organization_checks import NOT_FOUND, LiveOrganization
 
-ASSUME_ACTIONS = ("sts:assumerole", "sts:*", "*")
+# Every way into a role (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_manage-assume.html and the STS
+# API): a trust statement lets its principals in when any of its actions, wildcards and all, matches one of these.
+ASSUME_ACTIONS = ("sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity")
+
+
+def _lets_in(action_pattern: str) -> bool:
+    """Whether an IAM action pattern (``*`` and ``?`` wildcards, any case) matches a way into the role."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in action_pattern.lower())
+    return any(re.fullmatch(regex, action) for action in ASSUME_ACTIONS)
 
 
 def _member_session(context: CheckContext, account_id: str, role_name: str) -> boto3.Session:
@@ -76,7 +85,10 @@ def _account_of(principal: str) -> str:
 
 
 def who_may_assume(document: Any) -> tuple[set[str], list[str]]:
-    """(accounts whose principals an Allow statement lets call ``sts:AssumeRole``, what else it lets in).
+    """(accounts whose principals an Allow statement lets assume the role, what else it lets in).
+
+    Any of ``sts:AssumeRole``, ``sts:AssumeRoleWithSAML`` and ``sts:AssumeRoleWithWebIdentity`` lets in, as does a
+    wildcard that matches one (``sts:AssumeRole*``, ``sts:*``, ``*``).
 
     Deny statements only take away, so they are not read. An Allow with ``NotPrincipal`` or ``NotAction``, a
     ``*`` principal, a service or a federated principal is something else let in. Conditions only narrow an Allow,
@@ -91,8 +103,7 @@ def who_may_assume(document: Any) -> tuple[set[str], list[str]]:
         if "NotAction" in statement or "NotPrincipal" in statement:
             others.append(f"a statement with {'NotAction' if 'NotAction' in statement else 'NotPrincipal'}")
             continue
-        actions = {str(action).lower() for action in _as_list(statement.get("Action", []))}
-        if not actions & set(ASSUME_ACTIONS):
+        if not any(_lets_in(str(action)) for action in _as_list(statement.get("Action", []))):
             continue
         principal = statement.get("Principal", {})
         if principal == "*":
