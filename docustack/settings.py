@@ -343,10 +343,15 @@ class CiSettings(_Model):
             raise ValueError("give subjectPrefix or ownerId and repositoryId, not both")
         prefix = self.subject_prefix
         if prefix is not None and not is_placeholder(prefix) and not is_placeholder(self.repository):
-            # GitHub appends each ID to its name, so the prefix begins with the names (which compare caselessly).
+            # Each part is the name (compared caselessly), with or without the immutable ID GitHub appends to it:
+            # one delimiter ("@" now, "-" in GitHub's first announcement) and digits. Nothing longer: a name that
+            # merely begins with ours ("docustackevil/aws-foundation-fork") is another repository.
             owner, name = self.repository.lower().split("/")
             given_owner, given_name = prefix.removeprefix("repo:").lower().split("/")
-            if not (given_owner.startswith(owner) and given_name.startswith(name)):
+            if not (
+                re.fullmatch(rf"{re.escape(owner)}(?:[@-]\d+)?", given_owner)
+                and re.fullmatch(rf"{re.escape(name)}(?:[@-]\d+)?", given_name)
+            ):
                 raise ValueError(
                     f"subjectPrefix {prefix!r} is not a subject prefix of the repository {self.repository!r}"
                 )

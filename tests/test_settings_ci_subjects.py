@@ -75,7 +75,14 @@ def test_malformed_prefixes_are_refused(dev_raw: dict[str, Any], prefix: str, re
 
 @pytest.mark.parametrize(
     "prefix",
-    ["repo:someone-else@1234567/aws-foundation@89012345", "repo:docustack@1234567/other-repo@89012345"],
+    [
+        "repo:someone-else@1234567/aws-foundation@89012345",
+        "repo:docustack@1234567/other-repo@89012345",
+        # Names that merely begin with ours are other repositories.
+        "repo:docustackevil/aws-foundation-fork",
+        "repo:docustack-attacker@9/aws-foundation2@1",
+        "repo:docustack@1234567/aws-foundation-fork@89012345",
+    ],
 )
 def test_a_prefix_of_another_repository_is_refused(dev_raw: dict[str, Any], prefix: str) -> None:
     dev_raw["ci"]["subjectPrefix"] = prefix
