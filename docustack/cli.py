@@ -76,8 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args, project_dir)
     except (SettingsError, ProjectError, BootstrapError) as error:
         print(f"error: {error}", file=sys.stderr)
-        # verify's exit 1 means drift: a project it cannot read is "not verified"
-        return verify.EXIT_NOT_VERIFIED if args.handler is _verify else EXIT_FAILED
+        # verify's and adopt-check's exit 1 means drift or differences: a project they cannot read is "not
+        # verified" / "not read"
+        if args.handler is _verify:
+            return verify.EXIT_NOT_VERIFIED
+        return adoption.EXIT_NOT_READ if args.handler is _adopt_check else EXIT_FAILED
     except KeyboardInterrupt:
         print("error: interrupted; nothing after this point was done", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -517,9 +517,14 @@ def test_a_stack_file_that_is_not_utf8_is_exit_2(
     assert "Traceback" not in captured.err
 
 
-def test_a_folder_that_is_not_the_project_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["--project-dir", str(tmp_path), "verify", "--stack", "management"]) == 2
+@pytest.mark.parametrize("command", ["verify", "adopt-check"])
+def test_a_folder_that_is_not_the_project_is_exit_2(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Exit 1 would mean drift (verify) or differences (adopt-check): a project neither could read is 2.
+    assert cli.main(["--project-dir", str(tmp_path), command, "--stack", "management"]) == 2
     assert "has no Pulumi.yaml" in capsys.readouterr().err
+    assert cli.main(["--project-dir", str(tmp_path / "missing"), command, "--stack", "management"]) == 2
 
 
 def test_the_docs_json_example_matches_the_code(management_settings: Any, project_dir: Path) -> None:
