@@ -301,6 +301,21 @@ def _check_request(request: Request) -> str:
         raise InvalidRequest(
             f"resource {request.resource!r} is not an ARN (arn:partition:service:region:account:resource) or '*'"
         )
+    if request.resource not in (None, "*"):
+        service = request.resource.split(":")[2]
+        # A request names one resource. Wildcards belong to policies: matched literally here, "role/*" would pass
+        # every statement that names a role and come out allowed. IAM and KMS names cannot hold * or ?
+        # (https://docs.aws.amazon.com/IAM/latest/APIReference/API_Role.html,
+        # https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html); elsewhere they may (S3 keys,
+        # and some ARNs themselves, such as Artifact's agreement/*), so there they are taken literally.
+        if service in ("iam", "kms", "sts") and ("*" in request.resource or "?" in request.resource):
+            raise InvalidRequest(
+                f"resource {request.resource!r} has a wildcard: name the one resource the request is for"
+            )
+        if request.principal_arn and request.principal_arn.split(":")[1] != request.resource.split(":")[1]:
+            raise InvalidRequest(
+                f"principal {request.principal_arn!r} and resource {request.resource!r} are in different partitions"
+            )
     if not request.principal_arn:
         if request.role_path is not None:
             raise InvalidRequest("a role path is given without a principal")

@@ -382,3 +382,40 @@ def test_a_resource_not_given_is_refused_only_when_a_statement_names_resources()
     # A statement whose conditions fail does not apply to any resource: no need to know it.
     conditioned = {**named, "Condition": {"StringEquals": {"s3:x": "y"}}}
     assert _evaluate(conditioned, action="s3:DeleteObject", resource=None).allowed
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "arn:aws:iam::216482851263:role/*",
+        "arn:aws:iam::216482851263:role/docustack-break-glas?",
+        "arn:aws:kms:us-east-1:216482851263:key/*",
+    ],
+)
+def test_a_wildcard_in_the_request_resource_is_refused(management_settings: StackSettings, resource: str) -> None:
+    """A request names one resource; matched literally, 'role/*' would slip past every statement naming a role."""
+    model = simulator.OrganizationModel.from_settings(management_settings)
+    request = simulator.Request(action="iam:CreateRole", account="dev", region="us-east-1", resource=resource)
+    with pytest.raises(simulator.InvalidRequest, match="has a wildcard"):
+        simulator.evaluate(model, request)
+
+
+def test_an_s3_object_key_may_hold_wildcard_characters(management_settings: StackSettings) -> None:
+    model = simulator.OrganizationModel.from_settings(management_settings)
+    request = simulator.Request(
+        action="s3:GetObject", account="dev", region="us-east-1", resource="arn:aws:s3:::bucket/report*?.pdf"
+    )
+    assert simulator.evaluate(model, request).allowed
+
+
+def test_principal_and_resource_in_different_partitions_are_refused(management_settings: StackSettings) -> None:
+    model = simulator.OrganizationModel.from_settings(management_settings)
+    request = simulator.Request(
+        action="s3:GetObject",
+        account="dev",
+        region="us-east-1",
+        resource="arn:aws:s3:::bucket/key",
+        principal_arn="arn:aws-cn:iam::216482851263:role/developer",
+    )
+    with pytest.raises(simulator.InvalidRequest, match="different partitions"):
+        simulator.evaluate(model, request)
