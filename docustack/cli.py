@@ -1,5 +1,7 @@
 """``docustack``: the project's one command.
 
+    docustack [--project-dir DIR] COMMAND ...
+                                         DIR: the folder with Pulumi.yaml (default: found from here up)
     docustack plan [--stack NAME] [--format text|markdown|json] [--base REF]
                                          offline plan of one stack, or of every stack; with --base, what
                                          the change since git revision REF does to the guardrails
@@ -10,8 +12,8 @@
                                          before a stack's first `pulumi up`: every difference between the
                                          live resources it adopts and the settings, which that `up` would
                                          write (docustack/adoption.py)
-    docustack simulate --account NAME --action ACTION [--region R] [--resource ARN] [--principal ARN]
-                       [--role-path PATH] [--context KEY=VALUE ...] [--absent KEY ...] [--json]
+    docustack simulate [--stack NAME] --account NAME --action ACTION [--region R] [--resource ARN]
+                       [--principal ARN] [--role-path PATH] [--context KEY=VALUE ...] [--absent KEY ...] [--json]
                                          would the SCPs in effect deny this request, and by which statement?
     docustack ci-context --role read-only|verify|deploy (--stack NAME | --matrix)
                                          what a CI job needs for a stack (role ARN, login URL, secrets
@@ -21,8 +23,9 @@
                                          read-only checks of the live account against the stack's config
                                          (docs/verify.md)
 
-Exit codes: 0 done (for ``simulate``: the request is allowed), 1 bad config, bootstrap refused or failed, or
-(``simulate``) the request is denied, 2 bad usage (an option given twice with different values, an option that
+Exit codes: 0 done (for ``simulate``: the request is allowed), 1 bad config, bootstrap refused or failed, a
+``plan --base`` revision git does not know, or (``simulate``) the request is denied, 2 bad usage (a ``--base``
+that begins with ``-`` included) (an option given twice with different values, an option that
 contradicts another, an empty value; for ``simulate`` also: a request it cannot decide exactly, a value with a
 control character; for every command: an error nobody foresaw, reported as "could not finish", never a
 traceback), 130 interrupted (Ctrl-C).
