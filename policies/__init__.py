@@ -112,6 +112,41 @@ STATEMENT_SOURCES: dict[tuple[str, str], tuple[str, ...]] = {
         "https://docs.aws.amazon.com/kms/latest/developerguide/grants.html",
         f"{SAR}list_awskeymanagementservice.html",
     ),
+    ("protect-log-archive.json", "DenyDeletingOrWeakeningLogBucket"): (
+        # Object Lock, versioning and the bucket policy are what keep the logs; each Put*/Delete* here changes one.
+        "https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html",
+        f"{SAR}list_amazons3.html",
+    ),
+    ("protect-log-archive.json", "DenyDisablingOrDeletingKeys"): (
+        # A key scheduled for deletion, disabled or re-policed leaves the locked logs unreadable.
+        "https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html",
+        f"{SAR}list_awskeymanagementservice.html",
+    ),
+    ("protect-log-archive.json", "DenyStoppingTrails"): (f"{SAR}list_awscloudtrail.html",),
+    ("protect-cloudtrail.json", "DenyStoppingOrWeakeningTrails"): (
+        "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/creating-trail-organization.html",
+        f"{SAR}list_awscloudtrail.html",
+    ),
+    ("region-deny.json", "DenyOutsideAllowedRegions"): (
+        # Control Tower's region deny: the NotAction list of global services and aws:RequestedRegion.
+        "https://docs.aws.amazon.com/controltower/latest/controlreference/primary-region-deny-policy.html",
+        "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_general.html",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html",
+    ),
+    ("require-s3-encryption.json", "DenyUnencryptedS3Uploads"): (
+        # The strategy document's statement; s3:x-amz-server-side-encryption is the request header's value.
+        "https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingServerSideEncryption.html",
+        f"{SAR}list_amazons3.html",
+    ),
+    ("deny-public-s3.json", "DenyChangingPublicAccessBlock"): (
+        # An SCP cannot see the new settings, so every change is denied; account-level Block Public Access is on.
+        "https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html",
+        f"{SAR}list_amazons3.html",
+    ),
+    ("deny-public-s3.json", "DenyPublicCannedAcls"): (
+        "https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html",
+        f"{SAR}list_amazons3.html",
+    ),
     **{
         ("deny-public-s3.json", f"DenyPublicGrant{header}"): (
             # A request can grant access with x-amz-grant-* headers instead of a canned ACL: "uri" names a

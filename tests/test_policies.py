@@ -314,9 +314,9 @@ def test_the_exempt_roles_are_exempt_from_exactly_what_the_readme_says(rendered:
     assert "Nor may they take an account out of the organization (`organizations:LeaveOrganization`)" in readme
 
 
-def test_every_protect_guardrails_statement_names_its_aws_sources() -> None:
-    sids = {statement["Sid"] for statement in policies.load("protect-guardrails.json")["Statement"]}
-    cited = {sid for (file, sid) in policies.STATEMENT_SOURCES if file == "protect-guardrails.json"}
-    assert cited == sids
+def test_every_statement_of_every_scp_names_its_aws_sources() -> None:
+    files = sorted(path.name for path in policies.POLICY_DIR.glob("*.json"))
+    statements = {(file, statement["Sid"]) for file in files for statement in policies.load(file)["Statement"]}
+    assert set(policies.STATEMENT_SOURCES) == statements
     for sources in policies.STATEMENT_SOURCES.values():
         assert sources and all(url.startswith("https://docs.aws.amazon.com/") for url in sources)
