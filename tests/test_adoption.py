@@ -18,6 +18,7 @@ from docustack.adoption import AdoptionRefused, Comparison, compare
 from docustack.cli import main
 from docustack.settings import StackSettings, parse_settings
 from docustack.state_backend_spec import StateBackendSpec
+from docustack.verify import framework
 
 
 def adopting_every_account(live: LiveFoundation) -> dict[str, Any]:
@@ -176,14 +177,24 @@ def test_what_cannot_be_read_is_never_no_differences(
     assert "NOT READ" in comparison.render_text() and "no differences" not in comparison.render_text()
 
 
-def test_it_only_reads(live_foundation: LiveFoundation, project_dir: Path) -> None:
-    operations: list[str] = []
-    guarded = session()
-    guarded.events.register("before-call", lambda model, **_: operations.append(model.name))
+def test_it_only_reads(live_foundation: LiveFoundation, project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    operations: list[tuple[str, str]] = []
+
+    def recorded(where: str, member: boto3.Session) -> boto3.Session:
+        member.events.register("before-call", lambda model, **_: operations.append((where, model.name)))
+        return member
+
+    # The member accounts are read through sessions of their own: record those calls too.
+    for module in (adoption, framework):
+        original = module.read_only_session
+        monkeypatch.setattr(
+            module, "read_only_session", lambda *a, original=original, **k: recorded("member", original(*a, **k))
+        )
+    guarded = recorded("management", session())
     settings = parse_settings(adopting_every_account(live_foundation), policy_dir=project_dir / "policies")
     compare(settings, "management", guarded)
-    assert operations
-    assert all(op.startswith(("Describe", "Get", "List")) or op == "AssumeRole" for op in operations), operations
+    assert {where for where, _ in operations} == {"management", "member"}
+    assert all(op.startswith(("Describe", "Get", "List")) or op == "AssumeRole" for _, op in operations), operations
 
 
 def test_keeping_and_removing_the_same_principal_is_refused(live_foundation: LiveFoundation, project_dir: Path) -> None:
