@@ -25,7 +25,10 @@ https://docs.aws.amazon.com/service-authorization/latest/reference/reference_pol
 list_amazondynamodb.html, list_amazonguardduty.html, list_awsidentityandaccessmanagementiam.html,
 list_awskeymanagementservice.html, list_awsorganizations.html, list_amazons3.html, list_awssecurityhub.html,
 list_awssecuritytokenservice.html). Which calls the AWS provider's Read makes for a type follows the Terraform
-AWS provider's resource read functions; where it reads an optional setting the list includes its Get call.
+AWS provider's resource read functions; where it reads an optional setting the list includes its Get call. That
+part is written by hand and no test here can check it (the provider cannot run offline): a call it misses shows
+as AccessDenied in a preview that imports or refreshes that type, and belongs in :data:`READ_ACTIONS` then. The
+verify calls, by contrast, are recorded and checked by a test.
 """
 
 from __future__ import annotations
