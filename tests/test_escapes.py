@@ -309,3 +309,48 @@ def test_the_read_only_role_allows_no_write(kind: str) -> None:
     assert writes == []
     for forbidden in ("kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "s3:PutObject", "s3:DeleteObject"):
         assert forbidden not in allowed
+
+
+# --------------------------------------------------------------------------------------------------------
+# Assuming an exempt role, and the detective controls' off-switches: every action of the statement, every member
+# account; the exempt roles keep them (they repair each other and run the management stack's changes).
+
+ASSUME_ACTIONS = ("sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity")
+
+
+@pytest.mark.parametrize("account", MEMBER_ACCOUNTS)
+@pytest.mark.parametrize("action", ASSUME_ACTIONS)
+@pytest.mark.parametrize("role", EXEMPT_ROLES)
+def test_no_member_principal_assumes_an_exempt_role(
+    organization: OrganizationModel, account: str, action: str, role: str
+) -> None:
+    target = f"arn:aws:iam::444455556666:role/{role}"
+    decision = decide(organization, Request(action, account, "us-east-1", ADMIN, target))
+    assert not decision.allowed
+    assert denied_by(decision) == {"protect-guardrails"}
+    assert decide(organization, Request(action, account, "us-east-1", EXEMPT_PRINCIPALS[0], target)).allowed
+    ordinary = f"arn:aws:iam::444455556666:role/{role}-reader"
+    assert decide(organization, Request(action, account, "us-east-1", ADMIN, ordinary)).allowed
+
+
+def _statement_actions(sid: str) -> list[str]:
+    (statement,) = [s for s in policies.load("protect-guardrails.json")["Statement"] if s["Sid"] == sid]
+    return list(statement["Action"])
+
+
+OFF_SWITCHES = [
+    (sid, action)
+    for sid in ("DenyStoppingOrChangingConfig", "DenyLeavingOrSilencingGuardDuty", "DenyLeavingOrSilencingSecurityHub")
+    for action in _statement_actions(sid)
+]
+
+
+@pytest.mark.parametrize(("sid", "action"), OFF_SWITCHES, ids=[action for _, action in OFF_SWITCHES])
+@pytest.mark.parametrize("account", MEMBER_ACCOUNTS)
+def test_no_member_principal_turns_a_detective_control_off(
+    organization: OrganizationModel, sid: str, action: str, account: str
+) -> None:
+    decision = decide(organization, Request(action, account, "us-east-1", ADMIN, "*"))
+    assert not decision.allowed
+    assert {(match.policy, match.sid) for match in decision.denied_by} == {("protect-guardrails", sid)}
+    assert decide(organization, Request(action, account, "us-east-1", EXEMPT_PRINCIPALS[1], "*")).allowed
