@@ -19,6 +19,7 @@ from docustack.settings import (
     cross_stack_problems,
     parse_settings,
 )
+from docustack.text_files import UnreadableText, read_utf8
 
 STACKS = ("management", "dev", "staging", "prod")
 
@@ -94,18 +95,9 @@ def load_yaml(path: Path) -> Any:
     check that compares the stack files with one another) gets a copy of the first parse of the same text.
     """
     try:
-        with path.open("rb") as stream:
-            data = stream.read(MAX_STACK_FILE_BYTES + 1)
-    except OSError as error:
-        raise StackFileError(f"{path.name} cannot be read: {error.strerror or error}") from None
-    if len(data) > MAX_STACK_FILE_BYTES:
-        raise StackFileError(f"{path.name} is larger than {MAX_STACK_FILE_BYTES:,} bytes: not a stack file; refused")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise StackFileError(
-            f"{path.name} is not UTF-8 text (byte {data[error.start]:#04x} at offset {error.start}); save it as UTF-8"
-        ) from None
+        text = read_utf8(path, MAX_STACK_FILE_BYTES, "a stack file")
+    except UnreadableText as error:
+        raise StackFileError(f"{path.name} {error}") from None
     return copy.deepcopy(_parsed(path.name, text))
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from docustack.text_files import UnreadableText, read_utf8
+
 POLICY_DIR = Path(__file__).resolve().parent
 
 
@@ -192,18 +194,9 @@ def load(file: str, *, policy_dir: Path | None = None) -> dict[str, Any]:
     if not path.is_file():
         raise PolicyError(f"{file!r} in {directory.name}/ is not a regular file (a directory?)")
     try:
-        with path.open("rb") as stream:
-            data = stream.read(MAX_POLICY_FILE_BYTES + 1)
-    except OSError as error:
-        raise PolicyError(f"{file!r} in {directory.name}/ cannot be read: {error.strerror or error}") from None
-    if len(data) > MAX_POLICY_FILE_BYTES:
-        raise PolicyError(f"{file!r} is larger than {MAX_POLICY_FILE_BYTES:,} bytes: not a policy template")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise PolicyError(
-            f"{file!r} is not UTF-8 text (byte {data[error.start]:#04x} at offset {error.start}); save it as UTF-8"
-        ) from None
+        text = read_utf8(path, MAX_POLICY_FILE_BYTES, "a policy template")
+    except UnreadableText as error:
+        raise PolicyError(f"{file!r} in {directory.name}/ {error}") from None
     try:
         document = json.loads(text, object_pairs_hook=_refuse_repeated_keys)
     except json.JSONDecodeError as error:
