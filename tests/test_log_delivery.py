@@ -129,6 +129,12 @@ def _assert_documented_context_only(documents: dict[str, dict[str, Any]]) -> Non
             allowed, page = DOCUMENTED_KEYS[service]
             keys = _condition_keys(statement)
             assert keys <= allowed, f"{name} {statement['Sid']}: {sorted(keys - allowed)} not documented ({page})"
+            # A service's own key belongs to that service's requests: s3:x-amz-acl to S3 writes, the encryption
+            # context to KMS calls; on another service's grant it is never sent, and the grant never matches.
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            services = {action.split(":")[0] for action in actions}
+            misplaced = sorted(key for key in keys if not key.startswith("aws:") and key.split(":")[0] not in services)
+            assert not misplaced, f"{name} {statement['Sid']}: {misplaced} on a grant of {sorted(services)} actions"
             assert keys & SOURCE_KEYS, f"{name} {statement['Sid']}: no confused-deputy condition"
             assert statement["Effect"] == "Allow"
             seen.add(service)
@@ -148,6 +154,11 @@ def test_the_allow_list_check_fails_on_an_undocumented_key() -> None:
     grant["Condition"]["StringEquals"]["aws:SourceOrgID"] = ORG
     with pytest.raises(AssertionError, match="aws:SourceOrgID"):
         _assert_documented_context_only(regressed)
+    misplaced = json.loads(json.dumps(documents))
+    grant = next(s for s in misplaced["key"]["Statement"] if s["Sid"] == "AllowLogDeliveryEncrypt")
+    grant["Condition"].setdefault("StringEquals", {})["s3:x-amz-acl"] = "bucket-owner-full-control"
+    with pytest.raises(AssertionError, match=r"\['s3:x-amz-acl'\] on a grant of \['kms'\] actions"):
+        _assert_documented_context_only(misplaced)
     unscoped = json.loads(json.dumps(documents))
     grant = next(s for s in unscoped["key"]["Statement"] if s["Sid"] == "AllowLogDeliveryEncrypt")
     del grant["Condition"]
