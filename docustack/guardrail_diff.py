@@ -28,6 +28,7 @@ import policies
 from docustack import probes, simulator
 from docustack.project import ProjectError, load_stack_settings
 from docustack.settings import StackSettings
+from policies import management_syntax
 
 MANAGEMENT_STACK = "management"
 
@@ -90,22 +91,7 @@ def policy_elements(policy_type: str, document: Any) -> dict[str, Any]:
     for the management-policy types."""
     if policy_type in policies.AUTHORIZATION_POLICY_TYPES:
         return {statement.get("Sid", ""): statement for statement in document["Statement"]}
-    return setting_paths(document)
-
-
-def setting_paths(node: Any, path: str = "") -> dict[str, Any]:
-    """Key path -> the inheritance operators found there (``{"@@assign": [...], ...}``), for every object that holds
-    operators; a value that is not an object is its own element."""
-    if not isinstance(node, dict):
-        return {path: node}
-    found: dict[str, Any] = {}
-    operators = {key: value for key, value in node.items() if key.startswith("@@")}
-    if operators:
-        found[path] = operators
-    for key, value in node.items():
-        if not key.startswith("@@"):
-            found.update(setting_paths(value, f"{path}/{key}" if path else key))
-    return found
+    return management_syntax.setting_paths(document)
 
 
 def statements_by_target(settings: StackSettings, policy_dir: Path) -> Elements:

@@ -496,3 +496,19 @@ def declarative_ec2_problems(document: Any) -> Problems:
         return problems
 
     return _top_level(document, "ec2_attributes", attributes)
+
+
+def setting_paths(node: Any, path: str = "") -> dict[str, Any]:
+    """Key path (``tags/data-classification/tag_value``) -> the inheritance operators found on that object, for every
+    object of a management policy that holds operators; a value that is not an object is its own element. Two
+    documents that set the same operators on the same paths say the same thing, whatever their key order."""
+    if not isinstance(node, dict):
+        return {path: node}
+    found: dict[str, Any] = {}
+    operators = {key: value for key, value in node.items() if key.startswith("@@")}
+    if operators:
+        found[path] = operators
+    for key, value in node.items():
+        if not key.startswith("@@"):
+            found.update(setting_paths(value, f"{path}/{key}" if path else key))
+    return found

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from docustack import cli, guardrail_diff
+from policies import management_syntax
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -129,7 +130,7 @@ def test_setting_paths_cover_operators_at_every_level() -> None:
             "default": {"opt_out_policy": {"@@assign": "optOut"}},
         }
     }
-    assert guardrail_diff.setting_paths(document) == {
+    assert management_syntax.setting_paths(document) == {
         "services": {"@@operators_allowed_for_child_policies": ["@@none"]},
         "services/default/opt_out_policy": {"@@assign": "optOut"},
     }
