@@ -83,6 +83,25 @@ PLURAL_NAMES: dict[str, str] = {
     for policy_type, name in SHORT_NAMES.items()
 }
 SCP_QUOTA = QUOTAS["SERVICE_CONTROL_POLICY"]
+# The trusted access (service principal) a policy type works with. The provider manages trusted access as a complete
+# list (organization.serviceAccessPrincipals), so each must be declared or the next `up` turns it off again.
+# - Tag policies: "Organizations interacts with the tags attached to your resources using the following service
+#   principal: tagpolicies.tag.amazonaws.com"; "You can enable trusted access either by enabling tag policies in the
+#   organization, or by using the AWS Organizations console"
+#   (https://docs.aws.amazon.com/organizations/latest/userguide/services-that-can-integrate-tag-policies.html, text
+#   of awsdocs/aws-organizations-docs @43f295a).
+# - EC2 declarative policies: "You must enable trusted access for the service where the declarative policy will
+#   enforce a baseline configuration. This creates a read-only service-linked role that is used to generate the
+#   account status report" (the Organizations console does it when it enables the type); "The API uses the following
+#   service principal to identify the EC2 service: ec2.amazonaws.com"
+#   (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_declarative_status-report.html,
+#   https://docs.aws.amazon.com/organizations/latest/userguide/services-that-can-integrate-ec2.html: the role is
+#   AWSServiceRoleForDeclarativePoliciesEC2Report). Whether enforcement itself waits for it is not stated: UNVERIFIED.
+# AI services opt-out policies name no service principal.
+POLICY_TYPE_SERVICE_PRINCIPALS: dict[str, str] = {
+    "TAG_POLICY": "tagpolicies.tag.amazonaws.com",
+    "DECLARATIVE_POLICY_EC2": "ec2.amazonaws.com",
+}
 
 # JSON has no comments, so the AWS pages behind each statement are kept here, by file and Sid. Every action name
 # is in the Service Authorization Reference (https://docs.aws.amazon.com/service-authorization/latest/reference/

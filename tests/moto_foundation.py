@@ -16,7 +16,8 @@ moto gaps, filled here so that the compliant foundation is compliant (each tampe
 - moto has no Security Hub ``ListOrganizationAdminAccounts``: the answer is the designation the foundation made;
 - moto (5.2) knows no ``DECLARATIVE_POLICY_EC2`` policy type (AWS has had it since December 2024): it is added to
   the types moto's root and policies accept, so enabling the type, creating, attaching, listing and describing
-  the EC2 declarative policy are real moto calls. moto checks no policy content of any management type.
+  the EC2 declarative policy are real moto calls, and ec2.amazonaws.com to the service principals moto accepts for
+  trusted access. moto checks no policy content of any management type.
 
 The operator signs in as an IAM user of the management account (348665872333), not through
 ``MOTO_ACCOUNT_ID``: that variable pins every request to one account, assumed-role sessions in member
@@ -41,7 +42,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core.base_backend import BackendDict, BaseBackend
-from moto.organizations.models import FakePolicy, FakeRoot
+from moto.organizations.models import FakePolicy, FakeRoot, FakeServiceAccess
 
 import policies
 from components.config_aggregator import ALL_REGIONS, DELEGATED_SERVICES, ORGANIZATIONS_ROLE_POLICY_ARN
@@ -529,12 +530,16 @@ DECLARATIVE_POLICY_EC2 = "DECLARATIVE_POLICY_EC2"
 
 
 def support_declarative_policies(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto gap: the EC2 declarative policy type, accepted by moto's root and policies like the types it knows."""
+    """moto gap: the EC2 declarative policy type, accepted by moto's root and policies like the types it knows, and
+    its trusted service principal ec2.amazonaws.com."""
     for owner in (FakeRoot, FakePolicy):
         if DECLARATIVE_POLICY_EC2 not in owner.SUPPORTED_POLICY_TYPES:
             monkeypatch.setattr(
                 owner, "SUPPORTED_POLICY_TYPES", [*owner.SUPPORTED_POLICY_TYPES, DECLARATIVE_POLICY_EC2]
             )
+    if "ec2.amazonaws.com" not in FakeServiceAccess.TRUSTED_SERVICES:
+        trusted = [*FakeServiceAccess.TRUSTED_SERVICES, "ec2.amazonaws.com"]
+        monkeypatch.setattr(FakeServiceAccess, "TRUSTED_SERVICES", trusted)
     original = FakePolicy.__init__
     if getattr(original, "declarative", False):
         return

@@ -204,3 +204,24 @@ def test_a_management_policy_file_declared_as_an_scp_is_refused(management_raw: 
     with pytest.raises(SettingsError) as raised:
         parse_settings(management_raw)
     assert "'tag-policy.json' is not a valid SCP" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("policy_type", "principal", "kind"),
+    [
+        ("DECLARATIVE_POLICY_EC2", "ec2.amazonaws.com", "EC2 declarative policy"),
+        ("TAG_POLICY", "tagpolicies.tag.amazonaws.com", "tag policy"),
+    ],
+)
+def test_a_policy_type_s_trusted_access_is_declared(
+    management_raw: dict[str, Any], policy_type: str, principal: str, kind: str
+) -> None:
+    """The provider keeps trusted access to exactly the declared list: a type's principal must be on it."""
+    organization = management_raw["organization"]
+    assert principal in organization["serviceAccessPrincipals"]
+    organization["serviceAccessPrincipals"].remove(principal)
+    with pytest.raises(SettingsError) as raised:
+        parse_settings(management_raw)
+    assert f"organization.serviceAccessPrincipals: must include {principal!r} for the {kind}" in str(raised.value)
+    organization["policies"] = [p for p in organization["policies"] if p["type"] != policy_type]
+    parse_settings(management_raw)  # without a policy of that type, its service needs no trusted access
