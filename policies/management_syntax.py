@@ -96,7 +96,9 @@ def setting_problems(
             problems.append(f"{where}: {op} cannot be used here{why}; allowed: {', '.join(operators)}")
     if len(present) > 1:
         problems.append(f"{where} has {present}: one value-setting operator per setting")
-    if required and not present:
+    if not node:
+        problems.append(f"{where} holds no inheritance operator")
+    elif required and not present:
         problems.append(f"{where} needs a value ({' or '.join(operators)})")
     for op in present:
         if op not in operators:
@@ -164,7 +166,9 @@ def _top_level(document: Any, root: str, check: Callable[[Any, str], Problems]) 
 #                               "enforced_for": {"@@assign": ["service:resource-type"]} } } }
 #
 # - The policy key "must match the value for the tag key, except for the case treatment": it is compared with the
-#   tag key case-insensitively, so two policy keys differing only in case name the same tag and are refused.
+#   tag key case-insensitively, so two policy keys differing only in case name the same tag and are refused as
+#   ambiguous. (The pages disagree on the policy key itself: "the policy value is not case sensitive" in 2023,
+#   "The policy value is case sensitive" now; whether AWS refuses such a pair is UNVERIFIED.)
 # - tag_key's @@assign is the exact capitalization resources must use ("If case treatment isn't defined,
 #   lowercase is the default case treatment for tag keys"); tag keys and values are case-sensitive
 #   (orgs_manage_policies_tag-policies.html). tag_key is single-valued: only @@assign.
@@ -364,7 +368,11 @@ def ai_opt_out_problems(document: Any) -> Problems:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _assign(check: ItemCheck, *, required: bool = True) -> Callable[[Any, str], Problems]:
+def _assign(check: ItemCheck, *, required: bool = False) -> Callable[[Any, str], Problems]:
+    """A single-valued declarative field. Like any setting it may only restrict child policies
+    (``{"@@operators_allowed_for_child_policies": ["@@none"]}``, the inheritance page's Policy H shape) without
+    assigning a value; an empty object is refused."""
+
     def field(node: Any, where: str) -> Problems:
         return setting_problems(
             node, where, multi_valued=False, check_item=check, operators=(ASSIGN,), required=required
@@ -375,7 +383,7 @@ def _assign(check: ItemCheck, *, required: bool = True) -> Callable[[Any, str], 
 
 def _list_field(check: ItemCheck) -> Callable[[Any, str], Problems]:
     def field(node: Any, where: str) -> Problems:
-        return setting_problems(node, where, multi_valued=True, check_item=check, required=True)
+        return setting_problems(node, where, multi_valued=True, check_item=check)
 
     return field
 
@@ -450,6 +458,8 @@ EC2_ATTRIBUTES: dict[str, Callable[[Any, str], Problems]] = {
                     "mode": _assign(one_of("off", "block_ingress", "block_bidirectional")),
                     "exclusions_allowed": _assign(one_of(*ENABLED_DISABLED)),
                 },
+                # "mode": { // (required)", "exclusions_allowed": { // (required)" in the page's policy contents
+                # (the annotations are in its translated versions, e.g. docs.aws.amazon.com/ko_kr/...).
                 required=("mode", "exclusions_allowed"),
             )
         },

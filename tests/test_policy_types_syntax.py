@@ -255,9 +255,9 @@ EC2_CASES: list[tuple[str, Callable[[dict[str, Any]], object], str]] = [
         "must be one of ['no_preference', 'required', 'optional']",
     ),
     (
-        "serial console status missing",
+        "serial console status empty",
         lambda d: _ec2(d)["serial_console_access"].update({"status": {}}),
-        "needs a value (@@assign)",
+        "holds no inheritance operator",
     ),
     ("serial console without status", lambda d: _ec2(d)["serial_console_access"].pop("status"), "needs 'status'"),
     (
@@ -297,6 +297,17 @@ def test_a_declarative_policy_aws_would_refuse_is_refused(
 ) -> None:
     problems = declarative_ec2_problems(_edit(EC2, edit))
     assert any(problem in found for found in problems), problems
+
+
+def test_a_setting_may_only_restrict_child_policies() -> None:
+    """The inheritance page's Policy H: a setting with the child control operator and no value-setting one."""
+    document = _edit(EC2, lambda d: d["ec2_attributes"]["serial_console_access"]["status"].pop("@@assign"))
+    assert declarative_ec2_problems(document) == []
+    document = _edit(TAG, lambda d: _rule(d)["tag_value"].pop("@@assign"))
+    assert tag_policy_problems(document) == []
+    # AI opt-out is the exception: opt_out_policy needs its @@assign.
+    document = _edit(AI, lambda d: _default(d)["opt_out_policy"].pop("@@assign"))
+    assert any("needs a value (@@assign)" in problem for problem in ai_opt_out_problems(document))
 
 
 @pytest.mark.parametrize("checker", [tag_policy_problems, ai_opt_out_problems, declarative_ec2_problems])
