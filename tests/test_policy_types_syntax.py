@@ -352,3 +352,13 @@ def test_the_ec2_declarative_policy_sets_the_four_settings_locked() -> None:
         assert attributes[attribute][field] == {"@@operators_allowed_for_child_policies": ["@@none"], "@@assign": value}
     # The IMDS page recommends a hop limit of at least 2 once tokens are required (containers on the instance).
     assert int(attributes["instance_metadata_defaults"]["http_put_response_hop_limit"]["@@assign"]) >= 2
+
+
+def test_the_programs_own_tags_are_not_keys_the_tag_policy_governs() -> None:
+    """Only the keys a tag policy defines are evaluated ("Untagged resources or tags that aren't defined in the tag
+    policy aren't evaluated for compliance", orgs_manage_policies_tag-policies.html): the tags every stack's
+    provider puts on its resources must stay outside them, or enforcement could refuse the program's own tagging."""
+    from docustack.state_backend_spec import provider_default_tags
+
+    governed = {key.lower() for key in TAG["tags"]}
+    assert not {key.lower() for key in provider_default_tags("docustack", "management")} & governed
