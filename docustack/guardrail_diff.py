@@ -1,4 +1,10 @@
-"""What a change does to the guardrails: SCP statements added, removed or changed per target, and probe flips.
+"""What a change does to the guardrails: organization policies of every type changed per target, and probe flips.
+
+Each policy is compared element by element on every target it is attached to: an SCP or RCP statement by its
+``Sid``; a tag, AI opt-out or declarative policy setting by its key path (``tags/data-classification/tag_value``:
+the inheritance operators of one setting, or the child control operator of an object). A policy attached to a new
+target shows every element as added there, and as an attachment of its own. Probe flips come from the simulator,
+which evaluates the authorization types (SCPs, and RCPs as it learns them); the other types decide no request.
 
 ``docustack plan --base REF`` compares this checkout's management settings and policy files with those of
 the git revision ``REF``. Only data is taken from the base revision (``Pulumi.management.yaml`` and
@@ -22,18 +28,30 @@ import policies
 from docustack import probes, simulator
 from docustack.project import ProjectError, load_stack_settings
 from docustack.settings import StackSettings
+from policies import management_syntax
 
 MANAGEMENT_STACK = "management"
 
 
 @dataclass(frozen=True)
 class StatementChange:
+    """One element of one policy on one target: an SCP/RCP statement, or a management-policy setting."""
+
     target: str
     policy: str
-    sid: str
+    sid: str  # the statement's Sid; for the management-policy types, the setting's key path
     change: str  # "added", "removed", "changed"
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
+    before: Any
+    after: Any
+    type: str = "SERVICE_CONTROL_POLICY"
+
+
+@dataclass(frozen=True)
+class AttachmentChange:
+    policy: str
+    type: str
+    target: str
+    change: str  # "attached", "detached"
 
 
 @dataclass(frozen=True)
@@ -48,31 +66,53 @@ class ProbeFlip:
 class GuardrailDiff:
     base: str
     statements: list[StatementChange] = field(default_factory=list)
+    attachments: list[AttachmentChange] = field(default_factory=list)
     flips: list[ProbeFlip] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not self.statements and not self.flips
+        return not self.statements and not self.attachments and not self.flips
 
     def as_json(self) -> dict[str, Any]:
         return {
             "base": self.base,
             "statements": [vars(change) for change in self.statements],
+            "attachments": [vars(change) for change in self.attachments],
             "probeFlips": [vars(flip) for flip in self.flips],
         }
 
 
-def statements_by_target(settings: StackSettings, policy_dir: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """(target, policy, Sid) -> the rendered statement, for every SCP attachment in the settings."""
+# (target, policy name, element: Sid or key path) -> (policy type, the element's rendered value)
+Elements = dict[tuple[str, str, str], tuple[str, Any]]
+
+
+def policy_elements(policy_type: str, document: Any) -> dict[str, Any]:
+    """The comparable elements of one rendered document: statements by Sid for SCPs and RCPs, settings by key path
+    for the management-policy types."""
+    if policy_type in policies.AUTHORIZATION_POLICY_TYPES:
+        return {statement.get("Sid", ""): statement for statement in document["Statement"]}
+    return management_syntax.setting_paths(document)
+
+
+def statements_by_target(settings: StackSettings, policy_dir: Path) -> Elements:
+    """(target, policy, element) -> (type, rendered element), for every attachment of every policy in the settings."""
     assert settings.organization is not None
     variables = settings.policy_variables()
-    found: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for scp in settings.organization.service_control_policies:
-        document = policies.render(policies.load(scp.file, policy_dir=policy_dir), variables)
-        for statement in document["Statement"]:
-            for target in scp.targets:
-                found[(target, scp.name, statement.get("Sid", ""))] = statement
+    found: Elements = {}
+    for policy in settings.organization.policies:
+        document = policies.render(policies.load(policy.file, policy.type, policy_dir=policy_dir), variables)
+        for element, value in policy_elements(policy.type, document).items():
+            for target in policy.targets:
+                found[(target, policy.name, element)] = (policy.type, value)
     return found
+
+
+def _attachments(settings: StackSettings) -> dict[tuple[str, str], str]:
+    """(policy name, target) -> policy type."""
+    assert settings.organization is not None
+    return {
+        (policy.name, target): policy.type for policy in settings.organization.policies for target in policy.targets
+    }
 
 
 def compare(before: StackSettings, before_dir: Path, after: StackSettings, after_dir: Path, base: str) -> GuardrailDiff:
@@ -82,11 +122,18 @@ def compare(before: StackSettings, before_dir: Path, after: StackSettings, after
     for key in sorted(old.keys() | new.keys()):
         target, policy, sid = key
         if key not in new:
-            diff.statements.append(StatementChange(target, policy, sid, "removed", old[key], None))
+            diff.statements.append(StatementChange(target, policy, sid, "removed", old[key][1], None, old[key][0]))
         elif key not in old:
-            diff.statements.append(StatementChange(target, policy, sid, "added", None, new[key]))
+            diff.statements.append(StatementChange(target, policy, sid, "added", None, new[key][1], new[key][0]))
         elif old[key] != new[key]:
-            diff.statements.append(StatementChange(target, policy, sid, "changed", old[key], new[key]))
+            diff.statements.append(
+                StatementChange(target, policy, sid, "changed", old[key][1], new[key][1], new[key][0])
+            )
+    was_attached, now_attached = _attachments(before), _attachments(after)
+    for policy, target in sorted(was_attached.keys() - now_attached.keys()):
+        diff.attachments.append(AttachmentChange(policy, was_attached[(policy, target)], target, "detached"))
+    for policy, target in sorted(now_attached.keys() - was_attached.keys()):
+        diff.attachments.append(AttachmentChange(policy, now_attached[(policy, target)], target, "attached"))
 
     old_model = probes.with_probe_accounts(_model(before, before_dir))
     new_model = probes.with_probe_accounts(_model(after, after_dir))
@@ -113,8 +160,14 @@ def render_text(diff: GuardrailDiff) -> str:
     if diff.empty:
         return f"Guardrails: no change against {diff.base}"
     lines = [f"Guardrails compared with {diff.base}:"]
+    for attachment in diff.attachments:
+        kind = policies.SHORT_NAMES[attachment.type]
+        lines.append(
+            f"  {attachment.change:<8} {kind} {attachment.policy} {_preposition(attachment)} {attachment.target}"
+        )
     for change in diff.statements:
-        lines.append(f"  {change.change:<8} {change.policy} ({change.sid}) on {change.target}")
+        kind = policies.SHORT_NAMES[change.type]
+        lines.append(f"  {change.change:<8} {kind} {change.policy} ({change.sid}) on {change.target}")
         if change.change == "changed":
             lines += [f"           {line}" for line in _field_changes(change)]
     for flip in diff.flips:
@@ -124,13 +177,26 @@ def render_text(diff: GuardrailDiff) -> str:
 
 def render_markdown(diff: GuardrailDiff) -> str:
     if diff.empty:
-        return f"### Guardrails\n\nNo change to any SCP statement or probe decision against `{diff.base}`.\n"
+        return f"### Guardrails\n\nNo change to any organization policy or probe decision against `{diff.base}`.\n"
     lines = [f"### Guardrails compared with `{diff.base}`", ""]
+    if diff.attachments:
+        lines += ["| change | type | policy | target |", "|---|---|---|---|"]
+        for attachment in diff.attachments:
+            kind = policies.SHORT_NAMES[attachment.type]
+            lines.append(f"| {attachment.change} | {kind} | `{attachment.policy}` | `{attachment.target}` |")
+        lines.append("")
     if diff.statements:
         lines += ["| change | policy | statement | target | detail |", "|---|---|---|---|---|"]
         for change in diff.statements:
-            detail = "<br>".join(_field_changes(change)) if change.change == "changed" else ""
-            lines.append(f"| {change.change} | `{change.policy}` | `{change.sid}` | `{change.target}` | {detail} |")
+            detail = (
+                "<br>".join(_markdown_cell(line) for line in _field_changes(change))
+                if change.change == "changed"
+                else ""
+            )
+            element = _markdown_cell(change.sid)
+            if change.type != "SERVICE_CONTROL_POLICY":
+                element = f"{element} ({policies.SHORT_NAMES[change.type]})"
+            lines.append(f"| {change.change} | `{change.policy}` | `{element}` | `{change.target}` | {detail} |")
         lines.append("")
     if diff.flips:
         lines += ["| probe | before | now | why |", "|---|---|---|---|"]
@@ -140,8 +206,18 @@ def render_markdown(diff: GuardrailDiff) -> str:
     return "\n".join(lines)
 
 
+def _preposition(attachment: AttachmentChange) -> str:
+    return "to" if attachment.change == "attached" else "from"
+
+
+def _markdown_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _field_changes(change: StatementChange) -> list[str]:
-    before, after = change.before or {}, change.after or {}
+    if not isinstance(change.before, dict) or not isinstance(change.after, dict):
+        return [f"{json.dumps(change.before)} -> {json.dumps(change.after)}"]
+    before, after = change.before, change.after
     lines = []
     for key in sorted(before.keys() | after.keys()):
         if before.get(key) == after.get(key):

@@ -17,6 +17,7 @@ from typing import Any
 
 from pulumi import RunError
 
+import policies
 from docustack import offline
 from docustack.project import ProjectError, read_stack_config, settings_from_config
 from docustack.settings import ROOT_TARGET, StackSettings, iter_ous
@@ -93,7 +94,7 @@ def render_text(stack_plan: StackPlan) -> str:
     lines.append("  Where they land (by provider: account and region):")
     lines += [f"    {where}: {count} resource(s)" for where, count in landing_counts(plan, account.name).items()]
     if settings.organization is not None:
-        lines.append("  Organization chart (SCPs attached directly; FullAWSAccess stays attached everywhere):")
+        lines.append(f"  Organization chart ({chart_legend(settings)}):")
         lines += ["    " + line for line in chart_lines(organization_chart(settings))]
     return "\n".join(lines)
 
@@ -175,23 +176,56 @@ def _short(value: Any) -> str:
 
 @dataclass(frozen=True)
 class ChartNode:
-    """A node of the organization chart: the root, an OU or an account, with the SCPs attached directly."""
+    """A node of the organization chart: the root, an OU or an account, with the policies attached directly."""
 
     kind: str  # "root", "management", "ou", "account"
     key: str  # "root", the OU path, or the account name
     label: str
-    scps: tuple[str, ...]
+    # (policy type, policy name) of every policy attached directly, types in policies.POLICY_TYPES order and
+    # each type's policies in the settings' order.
+    policies: tuple[tuple[str, str], ...] = ()
     children: tuple[ChartNode, ...] = ()
+
+    @property
+    def scps(self) -> tuple[str, ...]:
+        return self.names_of("SERVICE_CONTROL_POLICY")
+
+    def names_of(self, policy_type: str) -> tuple[str, ...]:
+        return tuple(name for kind, name in self.policies if kind == policy_type)
+
+    def by_type(self) -> list[str]:
+        """One "<plural type name>: a, b" entry per type attached here: "SCPs: region-deny, ...", "tag policies: ..."."""
+        return [
+            f"{policies.PLURAL_NAMES[policy_type]}: {', '.join(self.names_of(policy_type))}"
+            for policy_type in policies.POLICY_TYPES
+            if self.names_of(policy_type)
+        ]
+
+
+def chart_legend(settings: StackSettings) -> str:
+    """What the chart shows, and the AWS-managed default policies it leaves out (attached everywhere)."""
+    assert settings.organization is not None
+    defaults = [
+        policies.QUOTAS[policy_type].default_policy
+        for policy_type in policies.POLICY_TYPES
+        if policy_type in settings.organization.enabled_policy_types and policies.QUOTAS[policy_type].default_policy
+    ]
+    legend = "policies attached directly, by type"
+    if defaults:
+        verb = "stays" if len(defaults) == 1 else "stay"
+        legend += f"; {' and '.join(str(name) for name in defaults)} {verb} attached everywhere"
+    return legend
 
 
 def organization_chart(settings: StackSettings) -> ChartNode:
-    """Root, OUs and accounts as a tree, each with the SCPs attached to it directly."""
+    """Root, OUs and accounts as a tree, each with the policies of every type attached to it directly."""
     organization = settings.organization
     assert organization is not None
-    attached: dict[str, list[str]] = {}
-    for scp in organization.service_control_policies:
-        for target in scp.targets:
-            attached.setdefault(target, []).append(scp.name)
+    attached: dict[str, list[tuple[str, str]]] = {}
+    for policy_type in policies.POLICY_TYPES:
+        for policy in organization.policies_of(policy_type):
+            for target in policy.targets:
+                attached.setdefault(target, []).append((policy.type, policy.name))
     members: dict[str | None, list[tuple[str, str]]] = {}
     for node in iter_ous(organization):
         members.setdefault(node.parent_path, []).append(("ou", node.path))
@@ -219,7 +253,7 @@ def organization_chart(settings: StackSettings) -> ChartNode:
 
 
 def chart_lines(node: ChartNode, prefix: str = "", branch: str = "") -> list[str]:
-    label = f"{node.label}  SCPs: {', '.join(node.scps)}" if node.scps else node.label
+    label = f"{node.label}  {'; '.join(node.by_type())}" if node.policies else node.label
     lines = [prefix + branch + label]
     child_prefix = prefix + ("" if not branch else "   " if branch == "└─ " else "│  ")
     for index, child in enumerate(node.children):
@@ -234,7 +268,7 @@ def chart_mermaid(root: ChartNode) -> list[str]:
 
     def visit(node: ChartNode, parent: str | None) -> None:
         node_id = ids.setdefault(id(node), f"n{len(ids)}")
-        text = node.label + (f"<br/>SCPs: {', '.join(node.scps)}" if node.scps else "")
+        text = "<br/>".join([node.label, *node.by_type()])
         text = _mermaid_escape(text.replace('"', "#quot;"))
         lines.append(f'  {node_id}["{text}"]')
         if parent:
@@ -257,6 +291,7 @@ def chart_json(node: ChartNode) -> dict[str, Any]:
         "key": node.key,
         "label": node.label,
         "scps": list(node.scps),
+        "policies": [{"type": policy_type, "name": name} for policy_type, name in node.policies],
         "children": [chart_json(child) for child in node.children],
     }
 

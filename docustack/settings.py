@@ -700,6 +700,13 @@ def semantic_errors(settings: StackSettings, *, policy_dir: Path | None = None) 
                 f"{policy.type} is not in organization.enabledPolicyTypes: a policy of a type the root has not "
                 "enabled cannot be attached",
             )
+    for policy_type, principal in policies.POLICY_TYPE_SERVICE_PRINCIPALS.items():
+        if organization.policies_of(policy_type) and principal not in organization.service_access_principals:
+            add(
+                "organization.serviceAccessPrincipals",
+                f"must include {principal!r} for the {policies.SHORT_NAMES[policy_type]}: its trusted access "
+                "(compliance and status reports across accounts), which `up` would otherwise turn off",
+            )
 
     problems += _exempt_name_errors(settings, organization)
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from docustack.text_files import UnreadableText, read_utf8
+from policies import management_syntax
 
 POLICY_DIR = Path(__file__).resolve().parent
 
@@ -45,8 +46,13 @@ class PolicyQuota:
 # still say 5,120 and 5, so the SCP numbers rest on the 2026-05-15 announcement (UNVERIFIED against the page).
 # Tag and backup policies: 10,000 characters and 10 per target, unchanged.
 # Resource control policies: 5 per target, RCPFullAWSAccess attached by default and counting, 5,120 characters.
-# AI services opt-out policies: 5 per target, 2,500 characters. (Numbers as the quotas page read in 2026-11.)
-# Declarative policies for EC2: 10 per target, 10,000 characters (UNVERIFIED: refine from the quotas page).
+# AI services opt-out policies: 5 per target, 2,500 characters. (Numbers as the quotas page read in 2026-11.) The
+# tag and AI opt-out numbers are also those of the page's 2023 text (awsdocs/aws-organizations-docs
+# doc_source/orgs_reference_limits.md @43f295a: "AI services opt-out policies: 2500 characters ... Tag policies:
+# 10,000 characters"; attached per root, OU and account: AI opt-out 5, tag 10), and neither type has a default
+# policy that takes a slot (its "Minimum attached to an entity" is 0).
+# Declarative policies for EC2: 10 per target, 10,000 characters: UNVERIFIED, the quotas page could not be read
+# here and the 2023 copy predates the type (December 2024).
 QUOTAS: dict[str, PolicyQuota] = {
     "SERVICE_CONTROL_POLICY": PolicyQuota(
         max_characters=10240, max_attached_per_target=10, default_policy="FullAWSAccess"
@@ -77,6 +83,25 @@ PLURAL_NAMES: dict[str, str] = {
     for policy_type, name in SHORT_NAMES.items()
 }
 SCP_QUOTA = QUOTAS["SERVICE_CONTROL_POLICY"]
+# The trusted access (service principal) a policy type works with. The provider manages trusted access as a complete
+# list (organization.serviceAccessPrincipals), so each must be declared or the next `up` turns it off again.
+# - Tag policies: "Organizations interacts with the tags attached to your resources using the following service
+#   principal: tagpolicies.tag.amazonaws.com"; "You can enable trusted access either by enabling tag policies in the
+#   organization, or by using the AWS Organizations console"
+#   (https://docs.aws.amazon.com/organizations/latest/userguide/services-that-can-integrate-tag-policies.html, text
+#   of awsdocs/aws-organizations-docs @43f295a).
+# - EC2 declarative policies: "You must enable trusted access for the service where the declarative policy will
+#   enforce a baseline configuration. This creates a read-only service-linked role that is used to generate the
+#   account status report" (the Organizations console does it when it enables the type); "The API uses the following
+#   service principal to identify the EC2 service: ec2.amazonaws.com"
+#   (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_declarative_status-report.html,
+#   https://docs.aws.amazon.com/organizations/latest/userguide/services-that-can-integrate-ec2.html: the role is
+#   AWSServiceRoleForDeclarativePoliciesEC2Report). Whether enforcement itself waits for it is not stated: UNVERIFIED.
+# AI services opt-out policies name no service principal.
+POLICY_TYPE_SERVICE_PRINCIPALS: dict[str, str] = {
+    "TAG_POLICY": "tagpolicies.tag.amazonaws.com",
+    "DECLARATIVE_POLICY_EC2": "ec2.amazonaws.com",
+}
 
 # JSON has no comments, so the AWS pages behind each statement are kept here, by file and Sid. Every action name
 # is in the Service Authorization Reference (https://docs.aws.amazon.com/service-authorization/latest/reference/
@@ -311,7 +336,8 @@ def rcp_structure_problems(document: Any) -> list[str]:
 
 
 def management_policy_problems(document: Any) -> list[str]:
-    """The management-policy types (tag, AI services opt-out, declarative, backup): a JSON object of settings."""
+    """Backup policies, which the program does not declare: a JSON object of settings. The other management-policy
+    types have their grammar in :mod:`policies.management_syntax`."""
     if not isinstance(document, dict) or not document:
         return ["the document must be a non-empty JSON object"]
     return []
@@ -357,13 +383,15 @@ def _iam_problems(document: Any, policy_type: str) -> list[str]:
     return problems
 
 
-# The grammar each policy type is checked against when it is loaded.
+# The grammar each policy type is checked against when it is loaded. The management-policy types have their own
+# (policies/management_syntax.py, each citing its AWS page); backup policies, which the program does not declare,
+# are only held to being a JSON object.
 SYNTAX: dict[str, Callable[[Any], list[str]]] = {
     "SERVICE_CONTROL_POLICY": structure_problems,
     "RESOURCE_CONTROL_POLICY": rcp_structure_problems,
-    "TAG_POLICY": management_policy_problems,
-    "AISERVICES_OPT_OUT_POLICY": management_policy_problems,
-    "DECLARATIVE_POLICY_EC2": management_policy_problems,
+    "TAG_POLICY": management_syntax.tag_policy_problems,
+    "AISERVICES_OPT_OUT_POLICY": management_syntax.ai_opt_out_problems,
+    "DECLARATIVE_POLICY_EC2": management_syntax.declarative_ec2_problems,
     "BACKUP_POLICY": management_policy_problems,
 }
 

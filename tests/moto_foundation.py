@@ -13,7 +13,11 @@ moto gaps, filled here so that the compliant foundation is compliant (each tampe
   moto's list of supported principals;
 - moto has no GuardDuty ``DescribeOrganizationConfiguration`` (nor an update): the answer is what the program
   declares (``AUTO_ENABLE_ORGANIZATION_MEMBERS``), edited by the tests that tamper with it;
-- moto has no Security Hub ``ListOrganizationAdminAccounts``: the answer is the designation the foundation made.
+- moto has no Security Hub ``ListOrganizationAdminAccounts``: the answer is the designation the foundation made;
+- moto (5.2) knows no ``DECLARATIVE_POLICY_EC2`` policy type (AWS has had it since December 2024): it is added to
+  the types moto's root and policies accept, so enabling the type, creating, attaching, listing and describing
+  the EC2 declarative policy are real moto calls, and ec2.amazonaws.com to the service principals moto accepts for
+  trusted access. moto checks no policy content of any management type.
 
 The operator signs in as an IAM user of the management account (348665872333), not through
 ``MOTO_ACCOUNT_ID``: that variable pins every request to one account, assumed-role sessions in member
@@ -38,6 +42,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core.base_backend import BackendDict, BaseBackend
+from moto.organizations.models import FakePolicy, FakeRoot, FakeServiceAccess
 
 import policies
 from components.config_aggregator import ALL_REGIONS, DELEGATED_SERVICES, ORGANIZATIONS_ROLE_POLICY_ARN
@@ -132,6 +137,7 @@ def build_foundation(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Live
     declared = project.load_stack_settings(project_dir, "management")
     organization = declared.organization
     assert organization is not None
+    support_declarative_policies(monkeypatch)
     # A fresh session: boto3's default one keeps the credentials it first saw.
     client = boto3.Session(region_name=declared.account.region).client("organizations")
     organization_id = client.create_organization(FeatureSet=organization.feature_set)["Organization"]["Id"]
@@ -168,16 +174,16 @@ def build_foundation(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Live
 
     foundation = LiveFoundation(settings, raw, client, root_id, ou_ids, account_ids, {})
     variables = settings.policy_variables()
-    for scp in settings.organization.service_control_policies:  # type: ignore[union-attr]
+    for policy in settings.organization.policies:  # type: ignore[union-attr]
         created = client.create_policy(
-            Name=scp.name,
-            Description=scp.description,
-            Type="SERVICE_CONTROL_POLICY",
-            Content=policies.render_file(scp.file, variables),
+            Name=policy.name,
+            Description=policy.description,
+            Type=policy.type,
+            Content=policies.render_file(policy.file, variables, policy_type=policy.type),
         )
         policy_id = created["Policy"]["PolicySummary"]["Id"]
-        foundation.policy_ids[scp.name] = policy_id
-        for target in scp.targets:
+        foundation.policy_ids[policy.name] = policy_id
+        for target in policy.targets:
             client.attach_policy(PolicyId=policy_id, TargetId=foundation.target_id(target))
     build_audit_services(foundation, organization_id, monkeypatch)
     return foundation
@@ -520,9 +526,40 @@ def build_audit_services(foundation: LiveFoundation, organization_id: str, monke
     )
 
 
+DECLARATIVE_POLICY_EC2 = "DECLARATIVE_POLICY_EC2"
+
+
+def support_declarative_policies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto gap: the EC2 declarative policy type, accepted by moto's root and policies like the types it knows, and
+    its trusted service principal ec2.amazonaws.com."""
+    for owner in (FakeRoot, FakePolicy):
+        if DECLARATIVE_POLICY_EC2 not in owner.SUPPORTED_POLICY_TYPES:
+            monkeypatch.setattr(
+                owner, "SUPPORTED_POLICY_TYPES", [*owner.SUPPORTED_POLICY_TYPES, DECLARATIVE_POLICY_EC2]
+            )
+    if "ec2.amazonaws.com" not in FakeServiceAccess.TRUSTED_SERVICES:
+        trusted = [*FakeServiceAccess.TRUSTED_SERVICES, "ec2.amazonaws.com"]
+        monkeypatch.setattr(FakeServiceAccess, "TRUSTED_SERVICES", trusted)
+    original = FakePolicy.__init__
+    if getattr(original, "declarative", False):
+        return
+
+    def init(self: FakePolicy, organization: Any, **kwargs: Any) -> None:
+        if kwargs.get("Type") != DECLARATIVE_POLICY_EC2:
+            original(self, organization, **kwargs)
+            return
+        original(self, organization, **{**kwargs, "Type": "TAG_POLICY"})  # moto's constructor knows no ARN for it
+        self.type = DECLARATIVE_POLICY_EC2
+        self._arn_format = "arn:{0}:organizations::{1}:policy/{2}/declarative_policy_ec2/{3}"
+
+    init.declarative = True  # type: ignore[attr-defined]
+    monkeypatch.setattr(FakePolicy, "__init__", init)
+
+
 def fill_moto_gaps(monkeypatch: pytest.MonkeyPatch, audit_id: str) -> None:
     """What moto lacks for the compliant foundation to be compliant, with ``audit_id`` the Audit account. The
     patches live as long as ``monkeypatch``: a foundation restored from a snapshot applies them again."""
+    support_declarative_policies(monkeypatch)
     # moto gap: AWS accepts config.amazonaws.com as a delegated-administrator principal, moto does not.
     from moto.organizations.models import FakeDelegatedAdministrator
 

@@ -73,13 +73,16 @@ def test_a_trusted_service_on_and_not_declared_is_undecided_until_kept_or_listed
 
 
 def test_policy_types_are_compared_both_ways(live_foundation: LiveFoundation, project_dir: Path) -> None:
-    live_foundation.organizations.enable_policy_type(RootId=live_foundation.root_id, PolicyType="TAG_POLICY")
+    # BACKUP_POLICY is the one type moto knows that the settings do not declare; the declarative policy type is
+    # declared (and so turned on by the first `up`).
+    organizations = live_foundation.organizations
+    organizations.enable_policy_type(RootId=live_foundation.root_id, PolicyType="BACKUP_POLICY")
+    organizations.disable_policy_type(RootId=live_foundation.root_id, PolicyType="DECLARATIVE_POLICY_EC2")
     raw = adopting_every_account(live_foundation)
-    raw["organization"]["enabledPolicyTypes"].append("BACKUP_POLICY")
     found = check(raw, project_dir).differences
     assert {(d.declared, d.live, d.undecided) for d in found} == {
-        ("BACKUP_POLICY on", "off", False),
-        ("(not declared)", "TAG_POLICY on", True),
+        ("DECLARATIVE_POLICY_EC2 on", "off", False),
+        ("(not declared)", "BACKUP_POLICY on", True),
     }
 
 

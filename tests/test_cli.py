@@ -137,7 +137,10 @@ def test_plan_markdown_has_a_mermaid_chart_and_a_summary(capsys: pytest.CaptureF
     assert cli.main(["--project-dir", str(project_dir), "plan", "--format", "markdown"]) == 0
     out = capsys.readouterr().out
     assert "```mermaid\ngraph TD" in out
-    assert 'n0["Root<br/>SCPs: region-deny, protect-cloudtrail, protect-guardrails"]' in out
+    assert (
+        'n0["Root<br/>SCPs: region-deny, protect-cloudtrail, protect-guardrails<br/>tag policies: tag-policy'
+        '<br/>AI services opt-out policies: ai-opt-out<br/>EC2 declarative policies: ec2-declarative"]'
+    ) in out
     assert "#lt;staging-account-id#gt;" in out  # placeholders cannot break the diagram
     assert "| `aws:organizations/account:Account` | 5 |" in out
     for stack in ("management", "dev", "staging", "prod"):

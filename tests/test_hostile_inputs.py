@@ -99,8 +99,11 @@ def test_a_policy_file_that_cannot_be_read_is_a_policy_error_naming_it(case: str
 
 
 def test_the_repository_policies_still_load() -> None:
+    organization = project.load_stack_settings(policies.POLICY_DIR.parent, "management").organization
+    assert organization is not None
+    types = {policy.file: policy.type for policy in organization.policies}
     for path in sorted(policies.POLICY_DIR.glob("*.json")):
-        assert policies.load(path.name)["Statement"]
+        assert policies.load(path.name, types.get(path.name, "SERVICE_CONTROL_POLICY"))
 
 
 @pytest.mark.parametrize("case", ["not UTF-8", "a directory", "a link loop", "a repeated key"])

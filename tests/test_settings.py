@@ -150,7 +150,7 @@ BAD_MANAGEMENT: list[tuple[str, Callable[[Raw], None], str, str]] = [
     (
         "SCP name twice",
         lambda r: _org(r)["policies"].append(_scp("region-deny", ["ou:Sandbox"])),
-        "policies[6].name",
+        "policies[9].name",
         "declared twice",
     ),
     (
@@ -175,13 +175,13 @@ BAD_MANAGEMENT: list[tuple[str, Callable[[Raw], None], str, str]] = [
     (
         "service principal not a service",
         lambda r: _org(r)["serviceAccessPrincipals"].append("config.example.com"),
-        "serviceAccessPrincipals[5]",
+        "serviceAccessPrincipals[7]",
         "service principal",
     ),
     (
         "service principal twice",
         lambda r: _org(r)["serviceAccessPrincipals"].append("config.amazonaws.com"),
-        "serviceAccessPrincipals[5]",
+        "serviceAccessPrincipals[7]",
         "listed twice",
     ),
     (

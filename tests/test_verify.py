@@ -49,6 +49,9 @@ ORGANIZATION_CHECKS = {
     "ORG-ACCOUNT-OU",
     "ORG-SCP-CONTENT",
     "ORG-SCP-ATTACHMENTS",
+    "ORG-POLICY-CONTENT",
+    "ORG-POLICY-ATTACHMENTS",
+    "ORG-POLICY-UNDECLARED",
     "ORG-FULLAWSACCESS",
 }
 # The audit services' checks that find the Log Archive or Audit account through ListAccounts.
@@ -209,7 +212,13 @@ ACCOUNTS_RECORDING = ("management", "log-archive", "audit")
 TAMPERING: dict[str, tuple[Callable[[LiveFoundation, pytest.MonkeyPatch], None], set[tuple[str, str]]]] = {
     "scp detached": (_detach_region_deny, {("ORG-SCP-ATTACHMENTS", "scp:region-deny")}),
     "scp content edited": (_edit_region_deny, {("ORG-SCP-CONTENT", "scp:region-deny")}),
-    "scp attached to an extra target": (_attach_to_extra_target, {("ORG-SCP-ATTACHMENTS", "scp:deny-public-s3")}),
+    "scp attached to an extra target": (
+        _attach_to_extra_target,
+        {
+            ("ORG-SCP-ATTACHMENTS", "scp:deny-public-s3"),
+            ("ORG-POLICY-UNDECLARED", "ou:Sandbox/SERVICE_CONTROL_POLICY"),
+        },
+    ),
     "scp deleted": (
         _delete_scp,
         {("ORG-SCP-CONTENT", "scp:protect-cloudtrail"), ("ORG-SCP-ATTACHMENTS", "scp:protect-cloudtrail")},
@@ -305,9 +314,9 @@ def test_moved_ou_is_found_elsewhere(live_foundation: LiveFoundation, project_di
 @pytest.mark.parametrize(
     ("operation", "checks"),
     [
-        ("ListTargetsForPolicy", {"ORG-SCP-ATTACHMENTS"}),
-        ("DescribePolicy", {"ORG-SCP-CONTENT"}),
-        ("ListPoliciesForTarget", {"ORG-FULLAWSACCESS"}),
+        ("ListTargetsForPolicy", {"ORG-SCP-ATTACHMENTS", "ORG-POLICY-ATTACHMENTS"}),
+        ("DescribePolicy", {"ORG-SCP-CONTENT", "ORG-POLICY-CONTENT"}),
+        ("ListPoliciesForTarget", {"ORG-FULLAWSACCESS", "ORG-POLICY-UNDECLARED"}),
         ("ListAWSServiceAccessForOrganization", {"ORG-SERVICE-ACCESS"}),
         ("ListParents", {"ORG-ACCOUNT-OU"}),
         # the CloudTrail bucket policy names the organization (the key policy names accounts only)
@@ -321,6 +330,7 @@ def test_moved_ou_is_found_elsewhere(live_foundation: LiveFoundation, project_di
                 "ORG-ACCOUNT",
                 "ORG-ACCOUNT-OU",
                 "ORG-SCP-ATTACHMENTS",
+                "ORG-POLICY-UNDECLARED",
                 "ORG-FULLAWSACCESS",
                 *AUDIT_CHECKS,
                 *MEMBER_CHECKS,

@@ -1,5 +1,5 @@
 """Checks of the organization the management stack owns: features, policy types, trusted services, the OU tree,
-the accounts and where they sit, and each SCP's content and attachments.
+the accounts and where they sit, and each organization policy's content and attachments, per type.
 
 All of them read through :class:`LiveOrganization`, which makes each Organizations call once per run and
 maps between the names the settings use (``root``, ``ou:<path>``, ``account:<name>``) and live IDs. A
@@ -14,12 +14,29 @@ from functools import cached_property
 from typing import Any
 
 import policies
-from docustack.settings import FULL_AWS_ACCESS, ROOT_TARGET, MemberAccountSettings, OrganizationSettings, iter_ous
+from docustack.settings import (
+    FULL_AWS_ACCESS,
+    ROOT_TARGET,
+    MemberAccountSettings,
+    OrganizationPolicySettings,
+    OrganizationSettings,
+    iter_ous,
+)
 from docustack.verify import policy_compare
 from docustack.verify.framework import LOW, MEDIUM, CheckContext, Finding, check, compared, drift
+from policies import management_syntax
 
 SCP = "SERVICE_CONTROL_POLICY"
 NOT_FOUND = "not found"
+# How a finding names a policy of each type: scp:<name>, tag-policy:<name>, ...
+RESOURCE_PREFIX: dict[str, str] = {
+    "SERVICE_CONTROL_POLICY": "scp",
+    "RESOURCE_CONTROL_POLICY": "rcp",
+    "TAG_POLICY": "tag-policy",
+    "AISERVICES_OPT_OUT_POLICY": "ai-opt-out-policy",
+    "DECLARATIVE_POLICY_EC2": "declarative-policy-ec2",
+    "BACKUP_POLICY": "backup-policy",
+}
 
 
 class LiveOrganization:
@@ -31,6 +48,7 @@ class LiveOrganization:
         organization = context.settings.organization
         assert organization is not None, "organization checks run only for the management stack"
         self.declared: OrganizationSettings = organization
+        self._policies: dict[str, dict[str, dict[str, Any]]] = {}
 
     def read_all(self, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
         pages = self.client.get_paginator(operation).paginate(**kwargs)
@@ -66,7 +84,14 @@ class LiveOrganization:
 
     @cached_property
     def service_control_policies(self) -> dict[str, dict[str, Any]]:
-        return {policy["Name"]: policy for policy in self.read_all("list_policies", "Policies", Filter=SCP)}
+        return self.policies_of(SCP)
+
+    def policies_of(self, policy_type: str) -> dict[str, dict[str, Any]]:
+        """The organization's policies of one type by name, read once per type."""
+        if policy_type not in self._policies:
+            listed = self.read_all("list_policies", "Policies", Filter=policy_type)
+            self._policies[policy_type] = {policy["Name"]: policy for policy in listed}
+        return self._policies[policy_type]
 
     def find_account(self, declared: MemberAccountSettings) -> dict[str, Any] | None:
         """By ID when the settings give one, else by email, else by the name AWS shows."""
@@ -109,9 +134,10 @@ class LiveOrganization:
         parents = self.read_all("list_parents", "Parents", ChildId=account_id)
         return self.label(parents[0]["Id"]) if parents else NOT_FOUND
 
-    def policy_names_for_target(self, target_id: str) -> set[str]:
+    def policy_names_for_target(self, target_id: str, policy_type: str = SCP) -> set[str]:
         return {
-            p["Name"] for p in self.read_all("list_policies_for_target", "Policies", TargetId=target_id, Filter=SCP)
+            p["Name"]
+            for p in self.read_all("list_policies_for_target", "Policies", TargetId=target_id, Filter=policy_type)
         }
 
     def declared_nodes(self) -> list[str]:
@@ -143,12 +169,13 @@ def organization_id(context: CheckContext) -> Iterator[Finding]:
         yield compared("organization", organization.declared.import_id, organization.description["Id"])
 
 
-@check("ORG-POLICY-TYPES", "The declared policy types (SCPs first) are enabled on the root")
+@check("ORG-POLICY-TYPES", "Every declared policy type, and the type of every declared policy, is enabled on the root")
 def policy_types(context: CheckContext) -> Iterator[Finding]:
     organization = _organization(context)
     declared = list(organization.declared.enabled_policy_types)
-    if organization.declared.service_control_policies and SCP not in declared:
-        declared.insert(0, SCP)
+    for policy in organization.declared.policies:
+        if policy.type not in declared:
+            declared.append(policy.type)
     live = {entry["Type"]: entry["Status"] for entry in organization.root.get("PolicyTypes", [])}
     for policy_type in declared:
         yield compared(f"root:{policy_type}", "ENABLED", live.get(policy_type, "DISABLED"))
@@ -220,44 +247,141 @@ def account_placement(context: CheckContext) -> Iterator[Finding]:
         yield compared(f"account:{declared.name}", f"ou:{declared.ou}", actual)
 
 
-@check("ORG-SCP-CONTENT", "Each SCP exists and says what its rendered policy file says")
-def scp_content(context: CheckContext) -> Iterator[Finding]:
+def _resource(policy: OrganizationPolicySettings) -> str:
+    return f"{RESOURCE_PREFIX[policy.type]}:{policy.name}"
+
+
+def _declared(context: CheckContext, *, scps: bool) -> list[OrganizationPolicySettings]:
+    """The SCPs (``scps``), or the declared policies of every other type."""
+    return [p for p in _organization(context).declared.policies if (p.type == SCP) == scps]
+
+
+def _content_findings(context: CheckContext, declared: list[OrganizationPolicySettings]) -> Iterator[Finding]:
+    """Each policy exists by name within its type and means what its rendered file means, and has its description.
+
+    SCPs and RCPs are compared as IAM documents (:mod:`policy_compare`: statements as a multiset). The other types
+    are compared setting by setting (:func:`management_syntax.setting_paths`): the same inheritance operators on
+    the same key paths, lists taken as sets (tag values, resource types and operator lists are unordered)."""
     organization = _organization(context)
     variables = context.settings.policy_variables()
-    for scp in organization.declared.service_control_policies:
-        expected = f"statements of policies/{scp.file}"
-        live = organization.service_control_policies.get(scp.name)
+    for policy in declared:
+        resource = _resource(policy)
+        expected = f"settings of policies/{policy.file}"
+        if policy.type in policies.AUTHORIZATION_POLICY_TYPES:
+            expected = f"statements of policies/{policy.file}"
+        live = organization.policies_of(policy.type).get(policy.name)
         if live is None:
-            yield drift(f"scp:{scp.name}", expected, NOT_FOUND)
+            yield drift(resource, expected, NOT_FOUND)
             continue
-        rendered = json.loads(policies.render_file(scp.file, variables, policy_dir=context.policy_dir))
+        rendered = json.loads(
+            policies.render_file(policy.file, variables, policy_type=policy.type, policy_dir=context.policy_dir)
+        )
         content = organization.client.describe_policy(PolicyId=live["Id"])["Policy"]["Content"]
         try:
             document = json.loads(content)
         except json.JSONDecodeError:
-            yield drift(
-                f"scp:{scp.name}", expected, "1 difference(s)", detail=f"{live['Id']}; the live content is not JSON"
-            )
+            yield drift(resource, expected, "1 difference(s)", detail=f"{live['Id']}; the live content is not JSON")
             continue
-        yield policy_compare.compared_documents(f"scp:{scp.name}", expected, rendered, document, detail=[live["Id"]])
-        yield compared(f"scp:{scp.name}/Description", scp.description, live.get("Description", ""))
+        if policy.type in policies.AUTHORIZATION_POLICY_TYPES:
+            yield policy_compare.compared_documents(resource, expected, rendered, document, detail=[live["Id"]])
+        else:
+            found = setting_differences(rendered, document)
+            actual = expected if not found else f"{len(found)} difference(s)"
+            yield compared(resource, expected, actual, detail="; ".join([live["Id"], *found]))
+        yield compared(f"{resource}/Description", policy.description, live.get("Description", ""))
+
+
+def _normalized(value: Any) -> Any:
+    if isinstance(value, list):
+        return sorted((_normalized(item) for item in value), key=lambda item: json.dumps(item, sort_keys=True))
+    if isinstance(value, dict):
+        return {key: _normalized(item) for key, item in value.items()}
+    return value
+
+
+def setting_differences(declared: Any, live: Any) -> list[str]:
+    """The key paths where a live management policy says something else than the declared one."""
+    wanted = {path: _normalized(value) for path, value in management_syntax.setting_paths(declared).items()}
+    found = {path: _normalized(value) for path, value in management_syntax.setting_paths(live).items()}
+    problems = []
+    for path in sorted(wanted.keys() | found.keys()):
+        where = path or "(top level)"
+        if path not in found:
+            problems.append(f"{where} is missing")
+        elif path not in wanted:
+            problems.append(f"{where} is not declared ({json.dumps(found[path], sort_keys=True)})")
+        elif wanted[path] != found[path]:
+            problems.append(
+                f"{where} is {json.dumps(found[path], sort_keys=True)} instead of "
+                f"{json.dumps(wanted[path], sort_keys=True)}"
+            )
+    return problems
+
+
+def _attachment_findings(context: CheckContext, declared: list[OrganizationPolicySettings]) -> Iterator[Finding]:
+    organization = _organization(context)
+    for policy in declared:
+        resource = _resource(policy)
+        expected = ", ".join(sorted(policy.targets))
+        live = organization.policies_of(policy.type).get(policy.name)
+        if live is None:
+            yield drift(resource, expected, f"policy {NOT_FOUND}")
+            continue
+        targets = organization.read_all("list_targets_for_policy", "Targets", PolicyId=live["Id"])
+        attached = {organization.label(target["TargetId"]) for target in targets}
+        missing = [f"missing {label}" for label in sorted(set(policy.targets) - attached)]
+        extra = [f"extra {label}" for label in sorted(attached - set(policy.targets))]
+        detail = "; ".join(missing + extra)
+        yield compared(resource, expected, ", ".join(sorted(attached)) or "nothing", detail=detail)
+
+
+@check("ORG-SCP-CONTENT", "Each SCP exists and says what its rendered policy file says")
+def scp_content(context: CheckContext) -> Iterator[Finding]:
+    yield from _content_findings(context, _declared(context, scps=True))
 
 
 @check("ORG-SCP-ATTACHMENTS", "Each SCP is attached to exactly its declared targets")
 def scp_attachments(context: CheckContext) -> Iterator[Finding]:
+    yield from _attachment_findings(context, _declared(context, scps=True))
+
+
+@check("ORG-POLICY-CONTENT", "Each policy of the other types exists and says what its rendered policy file says")
+def policy_content(context: CheckContext) -> Iterator[Finding]:
+    yield from _content_findings(context, _declared(context, scps=False))
+
+
+@check("ORG-POLICY-ATTACHMENTS", "Each policy of the other types is attached to exactly its declared targets")
+def policy_attachments(context: CheckContext) -> Iterator[Finding]:
+    yield from _attachment_findings(context, _declared(context, scps=False))
+
+
+@check(
+    "ORG-POLICY-UNDECLARED", "No policy the settings do not declare there is attached to the root, an OU or an account"
+)
+def undeclared_attachments(context: CheckContext) -> Iterator[Finding]:
+    """Per declared node (the management account included) and per type enabled on the root: every policy attached
+    directly is declared for that node, or is the type's AWS-managed default (FullAWSAccess, RCPFullAWSAccess)."""
     organization = _organization(context)
-    for scp in organization.declared.service_control_policies:
-        expected = ", ".join(sorted(scp.targets))
-        live = organization.service_control_policies.get(scp.name)
-        if live is None:
-            yield drift(f"scp:{scp.name}", expected, f"policy {NOT_FOUND}")
-            continue
-        targets = organization.read_all("list_targets_for_policy", "Targets", PolicyId=live["Id"])
-        attached = {organization.label(target["TargetId"]) for target in targets}
-        missing = [f"missing {label}" for label in sorted(set(scp.targets) - attached)]
-        extra = [f"extra {label}" for label in sorted(attached - set(scp.targets))]
-        detail = "; ".join(missing + extra)
-        yield compared(f"scp:{scp.name}", expected, ", ".join(sorted(attached)) or "nothing", detail=detail)
+    live_types = [
+        entry["Type"] for entry in organization.root.get("PolicyTypes", []) if entry.get("Status") == "ENABLED"
+    ]
+    types = [t for t in policies.POLICY_TYPES if t in live_types]
+    management = f"account:{context.settings.account.name}"
+    for label in [*organization.declared_nodes(), management]:
+        target_id = context.settings.account.id if label == management else organization.target_id(label)
+        if target_id is None:
+            continue  # a missing OU or account is drift of ORG-OU-TREE / ORG-ACCOUNT
+        for policy_type in types:
+            declared = {p.name for p in organization.declared.policies_of(policy_type) if label in p.targets}
+            default = policies.QUOTAS[policy_type].default_policy
+            allowed = declared | ({default} if default else set())
+            extra = sorted(organization.policy_names_for_target(target_id, policy_type) - allowed)
+            plural = policies.PLURAL_NAMES[policy_type]
+            yield compared(
+                f"{label}/{policy_type}",
+                f"no undeclared {plural}",
+                f"undeclared: {', '.join(extra)}" if extra else f"no undeclared {plural}",
+            )
 
 
 @check("ORG-FULLAWSACCESS", f"{FULL_AWS_ACCESS} is attached at every level (the guardrails only deny)")
