@@ -64,6 +64,9 @@ READ_VERB = re.compile(r"^[a-z0-9-]+:(Describe|Get|List)[A-Za-z0-9]*$")
 # https://aws.amazon.com/blogs/containers/a-quick-path-to-amazon-eks-single-sign-on-using-aws-sso/), not by that
 # page: UNVERIFIED against docs.aws.amazon.com.
 RESERVED_ROLE_PREFIX = "AWSReservedSSO_"
+# What stands for the suffix of such a role in `docustack simulate --as-permission-set`: the real one is known only
+# once the role exists, and the guardrails match roles by name or path, never by this suffix.
+SIMULATED_ROLE_SUFFIX = "0000000000000000"
 RESERVED_ROLE_PATH = "/aws-reserved/sso.amazonaws.com/"
 UNREGIONED_ROLE_PATH_REGION = "us-east-1"
 
