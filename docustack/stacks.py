@@ -452,7 +452,7 @@ def compose_identity_center(
     account_ids: dict[str, pulumi.Input[str]] = {settings.account.name: settings.account.id}
     account_ids.update({name: account.account_id for name, account in accounts.items()})
     variables = settings.policy_variables()
-    permission_sets = []
+    permission_sets: list[PermissionSetSpec] = []
     for permission_set in identity_center.permission_sets:
         document = access.inline_policy(permission_set, policy_dir=policy_dir, variables=variables)
         permission_sets.append(

@@ -164,7 +164,7 @@ def assignments(context: CheckContext) -> Iterator[Finding]:
     expected = {(grant.account, grant.group, grant.permission_set) for grant in access.expand(context.settings)}
     seen: set[tuple[str, str, str]] = set()
     for account in organization.accounts:
-        account_name = names.get(account["Id"], account["Id"])
+        account_name: str = names.get(account["Id"]) or account["Id"]
         for arn, set_name in sorted(set_names.items(), key=lambda item: item[1]):
             for entry in live.read_all(
                 live.sso,
