@@ -423,3 +423,29 @@ def test_an_instance_in_another_region_gets_a_provider_pinned_there(project_dir:
         provider = providers[resource.provider_urn]
         assert provider.inputs["region"] == "eu-west-2"
         assert json.loads(provider.inputs["allowedAccountIds"]) == ["348665872333"]
+
+
+def test_a_preview_can_look_the_groups_up_and_read_the_sets_but_no_membership() -> None:
+    """The management stack's read-only CI role runs every preview, and the group lookup is an invoke there."""
+    from components.github_ci_roles import preview_read_only_policy
+
+    document = preview_read_only_policy(
+        "management",
+        "arn:aws:s3:::docustack-pulumi-state-111122223333",
+        "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    )
+    for action in (
+        "identitystore:GetGroupId",
+        "identitystore:DescribeGroup",
+        "sso:DescribePermissionSet",
+        "sso:GetInlinePolicyForPermissionSet",
+        "sso:ListManagedPoliciesInPermissionSet",
+        "sso:ListAccountAssignments",
+        "sso:ListInstances",
+        "sso:ListPermissionSets",
+    ):
+        assert allows(document, action), action
+    for action in ("identitystore:ListGroupMemberships", "identitystore:ListUsers", "identitystore:DescribeUser"):
+        assert not allows(document, action), action
+    for action in ("sso:CreateAccountAssignment", "sso:PutInlinePolicyToPermissionSet", "sso:ProvisionPermissionSet"):
+        assert not allows(document, action), action
