@@ -52,6 +52,11 @@ AWS_MAX_SESSION_MINUTES = 12 * 60
 # The project's own limit (issue 13): no human session longer than a working day.
 MAX_SESSION_MINUTES = 8 * 60
 DEFAULT_SESSION = "PT1H"
+# "Maximum size of non-whitespace characters in the inline policy per permission set is 10,240 bytes"; "Number of
+# AWS managed and customer managed policies per permission set: 20" (the provisioned role also needs IAM's quota of
+# managed policies per role raised above its default of 10), https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html.
+MAX_INLINE_POLICY_CHARACTERS = 10_240
+MAX_MANAGED_POLICIES = 20
 # The emergency permission set is the one whose name carries this mark (compared without case).
 EMERGENCY_MARK = "breakglass"
 METADATA_SID = "ReadConfigurationMetadata"
@@ -271,11 +276,14 @@ def read_only_problems(permission_set: PermissionSetSettings, document: Mapping[
     return problems
 
 
-def is_read_only(permission_set: PermissionSetSettings, *, policy_dir: Path | None = None) -> bool:
+def is_read_only(
+    permission_set: PermissionSetSettings, *, policy_dir: Path | None = None, variables: Mapping[str, Any] = {}
+) -> bool:
+    """Declared read-only and passing :func:`read_only_problems`."""
     if not permission_set.read_only:
         return False
     try:
-        document = inline_policy(permission_set, policy_dir=policy_dir)
+        document = inline_policy(permission_set, policy_dir=policy_dir, variables=variables)
     except policies.PolicyError:
         return False
     return not read_only_problems(permission_set, document)
@@ -330,11 +338,24 @@ def identity_center_problems(settings: StackSettings, *, policy_dir: Path | None
             )
         for policy_index, arn in _repeated(permission_set.managed_policy_arns):
             add(f"{field}.managedPolicyArns[{policy_index}]", f"{arn!r} is listed twice")
+        if len(permission_set.managed_policy_arns) > MAX_MANAGED_POLICIES:
+            add(
+                f"{field}.managedPolicyArns",
+                f"lists {len(permission_set.managed_policy_arns)} policies; a permission set takes at most "
+                f"{MAX_MANAGED_POLICIES}",
+            )
         try:
-            document = inline_policy(permission_set, policy_dir=policy_dir)
+            document = inline_policy(permission_set, policy_dir=policy_dir, variables=settings.policy_variables())
         except policies.PolicyError as error:
             add(f"{field}.inlinePolicyFile", str(error))
             continue
+        size = len(policies.minify(document)) if document is not None else 0
+        if size > MAX_INLINE_POLICY_CHARACTERS:
+            add(
+                f"{field}.inlinePolicyFile" if permission_set.inline_policy_file else field,
+                f"the inline policy renders to {size} characters; a permission set's may have at most "
+                f"{MAX_INLINE_POLICY_CHARACTERS}",
+            )
         if permission_set.read_only:
             failures = read_only_problems(permission_set, document)
             for failure in failures:

@@ -66,7 +66,7 @@ def _definitions(settings: StackSettings, policy_dir: Path) -> dict[str, dict[st
             "sessionDuration": access.session_duration(permission_set),
             "managedPolicyArns": sorted(permission_set.managed_policy_arns),
             "inlinePolicy": policies.minify(document) if document is not None else None,
-            "readOnly": access.is_read_only(permission_set, policy_dir=policy_dir),
+            "readOnly": access.is_read_only(permission_set, policy_dir=policy_dir, variables=variables),
         }
     return found
 

@@ -449,3 +449,40 @@ def test_a_preview_can_look_the_groups_up_and_read_the_sets_but_no_membership() 
         assert not allows(document, action), action
     for action in ("sso:CreateAccountAssignment", "sso:PutInlinePolicyToPermissionSet", "sso:ProvisionPermissionSet"):
         assert not allows(document, action), action
+
+
+def test_permission_set_quotas_are_refused_before_deploying(
+    management_raw: Raw, tmp_path: Path, project_dir: Path
+) -> None:
+    actions = [f"ec2:DescribeSomething{i:04d}" for i in range(500)]
+    big = {"Version": "2012-10-17", "Statement": [{"Sid": "Big", "Effect": "Deny", "Action": actions, "Resource": "*"}]}
+    policy_dir = _policy_dir(project_dir, tmp_path, big)
+    _set(management_raw, "Developer")["inlinePolicyFile"] = "extra.json"
+    _set(management_raw, "Developer")["managedPolicyArns"] = [f"arn:aws:iam::aws:policy/P{i}" for i in range(21)]
+    problems = _problems(management_raw, policy_dir)
+    assert "a permission set's may have at most 10240" in problems[f"{IC}.permissionSets[0].inlinePolicyFile"][0]
+    assert (
+        "lists 21 policies; a permission set takes at most 20"
+        in problems[f"{IC}.permissionSets[0].managedPolicyArns"][0]
+    )
+
+
+def test_an_inline_template_gets_the_policy_slots(management_raw: Raw, tmp_path: Path, project_dir: Path) -> None:
+    deny = {
+        "Sid": "NoOtherRegion",
+        "Effect": "Deny",
+        "NotAction": "iam:*",
+        "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:RequestedRegion": "{{allowed_regions}}"}},
+    }
+    policy_dir = _policy_dir(project_dir, tmp_path, {"Version": "2012-10-17", "Statement": [deny]})
+    _set(management_raw, "ReadOnlyMetadata")["inlinePolicyFile"] = "extra.json"
+    settings = parse_settings(management_raw, policy_dir=policy_dir)
+    ic = settings.organization.identity_center  # type: ignore[union-attr]
+    assert ic is not None
+    [metadata] = [p for p in ic.permission_sets if p.name == "ReadOnlyMetadata"]
+    variables = settings.policy_variables()
+    document = access.inline_policy(metadata, policy_dir=policy_dir, variables=variables)
+    assert document is not None
+    assert document["Statement"][-1]["Condition"]["StringNotEquals"]["aws:RequestedRegion"] == ["us-east-1"]
+    assert access.is_read_only(metadata, policy_dir=policy_dir, variables=variables)
