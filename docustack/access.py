@@ -68,6 +68,12 @@ READ_VERB = re.compile(r"^[a-z0-9-]+:(Describe|Get|List)[A-Za-z0-9]*$")
 # than us-east-1, add the Region after sso.amazonaws.com",
 # https://aws.amazon.com/blogs/containers/a-quick-path-to-amazon-eks-single-sign-on-using-aws-sso/), not by that
 # page: UNVERIFIED against docs.aws.amazon.com.
+# These are ordinary roles of the member account: SCPs bind every IAM user and role of a member account except
+# service-linked roles (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html),
+# and Identity Center's service-linked role is another one, AWSServiceRoleForSSO
+# (https://docs.aws.amazon.com/singlesignon/latest/userguide/slrconcept.html). So the guardrails bind every
+# permission set, the emergency set included, unless a guardrail exempts the role by name: see the refusal of an
+# exempt role named AWSReservedSSO_... in docustack.settings.
 RESERVED_ROLE_PREFIX = "AWSReservedSSO_"
 # What stands for the suffix of such a role in `docustack simulate --as-permission-set`: the real one is known only
 # once the role exists, and the guardrails match roles by name or path, never by this suffix.
