@@ -4,7 +4,8 @@
                                          DIR: the folder with Pulumi.yaml (default: found from here up)
     docustack plan [--stack NAME] [--format text|markdown|json] [--base REF]
                                          offline plan of one stack, or of every stack; with --base, what
-                                         the change since git revision REF does to the guardrails
+                                         the change since git revision REF does to the guardrails and
+                                         to human access (who holds which permission set where)
     docustack bootstrap --stack NAME [--profile P]
                                          before a stack's first `pulumi up`: make its state bucket and key
                                          in its own account (boto3, the current AWS credentials and region)
@@ -134,7 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="offline plan of the stacks (no AWS account needed)")
     plan.add_argument("--stack", help="one stack (default: all of them)")
     plan.add_argument("--format", choices=("text", "markdown", "json"), default="text")
-    plan.add_argument("--base", metavar="REF", help="compare the guardrails with this git revision")
+    plan.add_argument("--base", metavar="REF", help="compare the guardrails and human access with this git revision")
     plan.set_defaults(handler=_plan)
 
     boot = commands.add_parser("bootstrap", help="make a stack's state bucket and key before its first `pulumi up`")
