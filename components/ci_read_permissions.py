@@ -153,6 +153,14 @@ READ_ACTIONS: dict[str, tuple[str, ...]] = {
     "aws:securityhub/organizationConfiguration:OrganizationConfiguration": (
         "securityhub:DescribeOrganizationConfiguration",
     ),
+    # IAM Identity Center (list_awsiamidentitycenter.html, list_awsidentitystore.html). The group lookup by
+    # display name (aws.identitystore.get_group) reads the group's ID and description, never its members.
+    "aws:identitystore/getGroup:getGroup": ("identitystore:GetGroupId", "identitystore:DescribeGroup"),
+    "aws:identitystore/group:Group": ("identitystore:DescribeGroup",),
+    "aws:ssoadmin/accountAssignment:AccountAssignment": ("sso:ListAccountAssignments",),
+    "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment": ("sso:ListManagedPoliciesInPermissionSet",),
+    "aws:ssoadmin/permissionSet:PermissionSet": ("sso:DescribePermissionSet", "sso:ListTagsForResource"),
+    "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy": ("sso:GetInlinePolicyForPermissionSet",),
 }
 # HeadBucket and the listing of the state: allowed only on the buckets named in the role's arguments.
 BUCKET_LIST_ACTION = "s3:ListBucket"
@@ -195,6 +203,13 @@ MANAGEMENT_STACK_TYPES: tuple[str, ...] = (
     "aws:organizations/policy:Policy",
     "aws:organizations/policyAttachment:PolicyAttachment",
     "aws:securityhub/organizationAdminAccount:OrganizationAdminAccount",
+    # Human access (issue 13); the lookup is an invoke, not a resource, and runs in every preview.
+    "aws:identitystore/getGroup:getGroup",
+    "aws:identitystore/group:Group",
+    "aws:ssoadmin/accountAssignment:AccountAssignment",
+    "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment",
+    "aws:ssoadmin/permissionSet:PermissionSet",
+    "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy",
 )
 # The management stack in the Log Archive and Audit accounts, through <prefix>-readonly (one role shape for
 # both: the Log Archive's buckets and key, the Audit account's aggregator and organization settings, Config).
@@ -230,6 +245,8 @@ VERIFY_ACTIONS: dict[str, tuple[str, ...]] = {
     "management": (
         "organizations:ListOrganizationalUnitsForParent",  # an OU moved or renamed is found elsewhere
         "organizations:ListPolicies",  # the SCPs are found by name
+        "sso:ListInstances",  # the Identity Center instance the settings name
+        "sso:ListPermissionSets",  # permission sets are found by name, undeclared ones included
     ),
     "member": (),
 }

@@ -4,7 +4,8 @@
                                          DIR: the folder with Pulumi.yaml (default: found from here up)
     docustack plan [--stack NAME] [--format text|markdown|json] [--base REF]
                                          offline plan of one stack, or of every stack; with --base, what
-                                         the change since git revision REF does to the guardrails
+                                         the change since git revision REF does to the guardrails and
+                                         to human access (who holds which permission set where)
     docustack bootstrap --stack NAME [--profile P]
                                          before a stack's first `pulumi up`: make its state bucket and key
                                          in its own account (boto3, the current AWS credentials and region)
@@ -13,8 +14,10 @@
                                          live resources it adopts and the settings, which that `up` would
                                          write (docustack/adoption.py)
     docustack simulate [--stack NAME] --account NAME --action ACTION [--region R] [--resource ARN]
-                       [--principal ARN] [--role-path PATH] [--context KEY=VALUE ...] [--absent KEY ...] [--json]
+                       [--principal ARN] [--role-path PATH] [--as-permission-set NAME]
+                       [--context KEY=VALUE ...] [--absent KEY ...] [--json]
                                          would the SCPs in effect deny this request, and by which statement?
+                                         (--as-permission-set: as the role of an Identity Center permission set)
     docustack ci-context --role read-only|verify|deploy (--stack NAME | --matrix)
                                          what a CI job needs for a stack (role ARN, login URL, secrets
                                          provider), or the stacks ready for such jobs
@@ -52,7 +55,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError
 
-from docustack import adoption, ci_context, guardrail_diff, simulator, verify
+from docustack import access, access_diff, adoption, ci_context, guardrail_diff, simulator, verify
 from docustack import plan as plan_module
 from docustack.bootstrap import BootstrapError, bootstrap, next_steps
 from docustack.project import ProjectError, find_project_dir, load_stack_settings, stack_names
@@ -132,7 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="offline plan of the stacks (no AWS account needed)")
     plan.add_argument("--stack", help="one stack (default: all of them)")
     plan.add_argument("--format", choices=("text", "markdown", "json"), default="text")
-    plan.add_argument("--base", metavar="REF", help="compare the guardrails with this git revision")
+    plan.add_argument("--base", metavar="REF", help="compare the guardrails and human access with this git revision")
     plan.set_defaults(handler=_plan)
 
     boot = commands.add_parser("bootstrap", help="make a stack's state bucket and key before its first `pulumi up`")
@@ -165,6 +168,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument(
         "--role-path", metavar="PATH", help="the role's path (e.g. / or /ops/) when --principal is a role session ARN"
+    )
+    simulate.add_argument(
+        "--as-permission-set",
+        metavar="NAME",
+        help="the principal is the role IAM Identity Center makes in the account for this permission set "
+        "(AWSReservedSSO_<NAME>_<suffix>); it must be assigned there",
     )
     simulate.add_argument(
         "--context", action="append", default=[], metavar="KEY=VALUE", help="a request context key; repeatable"
@@ -215,6 +224,7 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
             errors[stack] = str(error)
     try:
         diff = guardrail_diff.compare_with_revision(project_dir, args.base) if args.base else None
+        access_changes = access_diff.compare_with_revision(project_dir, args.base) if args.base else None
     except (OSError, tarfile.TarError) as error:  # no git on PATH; a link in the base revision leaving the folder
         raise ProjectError(f"cannot read revision {args.base!r}: {error}") from None
 
@@ -223,6 +233,7 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
             "stacks": [plan_module.render_json(stack_plan) for stack_plan in planned],
             "errors": errors,
             "guardrails": diff.as_json() if diff else None,
+            "access": access_changes.as_json() if access_changes else None,
         }
         print(json.dumps(document, indent=2, sort_keys=True))
     elif args.format == "markdown":
@@ -230,12 +241,16 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
         parts += [f"## Stack `{stack}`: not planned\n\n```\n{error}\n```\n" for stack, error in errors.items()]
         if diff:
             parts.append(guardrail_diff.render_markdown(diff))
+        if access_changes:
+            parts.append(access_diff.render_markdown(access_changes))
         print("\n".join(parts))
     else:
         parts = [plan_module.render_text(stack_plan) for stack_plan in planned]
         parts += [f"Stack {stack}: NOT PLANNED\nerror: {error}" for stack, error in errors.items()]
         if diff:
             parts.append(guardrail_diff.render_text(diff))
+        if access_changes:
+            parts.append(access_diff.render_text(access_changes))
         print("\n\n".join(parts))
     if errors:
         print(f"\n{len(errors)} of {len(stacks)} stack(s) have errors", file=sys.stderr)
@@ -290,6 +305,7 @@ def _simulate(args: argparse.Namespace, project_dir: Path) -> int:
         ("--resource", args.resource),
         ("--principal", args.principal),
         ("--role-path", args.role_path),
+        ("--as-permission-set", args.as_permission_set),
         *(("--context", item) for item in args.context),
         *(("--absent", item) for item in args.absent),
     ):
@@ -316,6 +332,12 @@ def _simulate(args: argparse.Namespace, project_dir: Path) -> int:
     try:
         model = simulator.OrganizationModel.from_settings(settings, policy_dir=project_dir / "policies")
         account = model.find_account(args.account)
+        if args.as_permission_set is not None:
+            if args.principal is not None or args.role_path is not None:
+                raise simulator.InvalidRequest(
+                    "--as-permission-set names the principal: give no --principal or --role-path"
+                )
+            args.principal = _permission_set_principal(settings, account, args.as_permission_set)
         principal = args.principal or _default_principal(settings.account.id, account)
         principal_arn = simulator.principal_arn_in_context(principal, args.role_path)
         _check_principal_account(principal_arn, settings.account.id, account)
@@ -351,11 +373,32 @@ def _simulate(args: argparse.Namespace, project_dir: Path) -> int:
         print(f"{decision.verdict.upper()}: {decision.reason}")
         if decision.levels:
             print(f"  evaluated: {' -> '.join(decision.levels)}")
-        if principal_arn != principal:
+        if principal_arn != principal or args.as_permission_set is not None:
             print(f"  aws:PrincipalArn: {principal_arn}")
         if decision.absent_keys:
             print(f"  taken as absent from the request: {', '.join(decision.absent_keys)}")
     return EXIT_OK if decision.allowed else EXIT_FAILED
+
+
+def _permission_set_principal(
+    settings: StackSettings, account: simulator.AccountNode | None, permission_set: str
+) -> str:
+    """The role Identity Center makes for ``permission_set`` in the account, when the settings assign it there. Its
+    name ends in 16 hexadecimal digits that are known only once it exists; the guardrails name no such suffix, so
+    any stands for it (:data:`access.SIMULATED_ROLE_SUFFIX`)."""
+    name = settings.account.name if account is None else account.name
+    account_id = settings.account.id if account is None else simulator.known_account_id(account)
+    held = sorted({grant.permission_set for grant in access.expand(settings) if grant.account == name})
+    if permission_set not in held:
+        raise simulator.InvalidRequest(
+            f"no group holds the permission set {permission_set!r} in account {name!r}, so its role does not exist "
+            f"there (held there: {', '.join(held) or 'nothing'}; organization.identityCenter)"
+        )
+    if account_id is None:
+        raise simulator.InvalidRequest(f"account {name!r} has no ID in the settings yet")
+    return access.reserved_role_arn(
+        account_id, permission_set, access.instance_region(settings), access.SIMULATED_ROLE_SUFFIX
+    )
 
 
 def _default_principal(management_id: str, account: simulator.AccountNode | None) -> str:

@@ -31,6 +31,7 @@ from pulumi.runtime.stack import run_pulumi_func
 FAKE_ORGANIZATION_ID = "o-exampleorg01"
 FAKE_ROOT_ID = "r-exam"
 PROJECT = "docustack"
+GROUP_LOOKUP = "aws:identitystore/getGroup:getGroup"
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,11 @@ class FoundationMocks(pulumi.runtime.Mocks):
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+        if args.token == GROUP_LOOKUP:  # the one lookup: Identity Center groups by display name (issue 13)
+            name = str(args.args.get("alternateIdentifier", {}).get("uniqueAttribute", {}).get("attributeValue", ""))
+            digest = hashlib.sha256(name.encode()).hexdigest()
+            group_id = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+            return {"groupId": group_id, "displayName": name, "identityStoreId": args.args.get("identityStoreId")}, []
         raise NotImplementedError(
             f"the program made an invoke ({args.token}); policies and lookups must stay offline data"
         )

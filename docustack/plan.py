@@ -18,7 +18,7 @@ from typing import Any
 from pulumi import RunError
 
 import policies
-from docustack import offline
+from docustack import access, offline
 from docustack.project import ProjectError, read_stack_config, settings_from_config
 from docustack.settings import ROOT_TARGET, StackSettings, iter_ous
 
@@ -96,6 +96,7 @@ def render_text(stack_plan: StackPlan) -> str:
     if settings.organization is not None:
         lines.append(f"  Organization chart ({chart_legend(settings)}):")
         lines += ["    " + line for line in chart_lines(organization_chart(settings))]
+        lines += ["  " + line for line in access.matrix_text(settings)]
     return "\n".join(lines)
 
 
@@ -310,6 +311,7 @@ def render_markdown(stack_plan: StackPlan) -> str:
         lines.append("")
     if settings.organization is not None:
         lines += ["### Organization chart", "", *chart_mermaid(organization_chart(settings)), ""]
+        lines += access.matrix_markdown(settings)
     counts: dict[str, int] = {}
     for resource in plan.resources:
         if resource.custom:
@@ -346,6 +348,7 @@ def render_json(stack_plan: StackPlan) -> dict[str, Any]:
             for r in _sorted(plan.resources)
         ],
         "organization": chart_json(organization_chart(settings)) if settings.organization else None,
+        "access": access.matrix_json(settings) if settings.organization else None,
     }
 
 

@@ -250,6 +250,73 @@ AUDIT_SERVICE_PRINCIPALS: dict[str, str] = {
 }
 
 
+# IAM Identity Center (issue 13, docs in README "Who can reach which account"). Patterns from the API reference:
+# InstanceArn and the permission set Name of https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_CreatePermissionSet.html,
+# IdentityStoreId of https://docs.aws.amazon.com/singlesignon/latest/IdentityStoreAPIReference/API_GetGroupId.html.
+IDENTITY_CENTER_INSTANCE_ARN = re.compile(r"^arn:aws:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$")
+IDENTITY_STORE_ID = re.compile(r"^(?:d-[0-9a-f]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
+PERMISSION_SET_NAME = re.compile(r"^[\w+=,.@-]{1,32}$")
+# AWS managed policies only: a customer managed policy must exist in every account a set is provisioned to.
+AWS_MANAGED_POLICY_ARN = re.compile(r"^arn:aws:iam::aws:policy/[\w+=,.@/-]{1,512}$")
+# The ISO-8601 durations this project writes (PT1H, PT4H, PT1H30M); AWS's own pattern is wider.
+SESSION_DURATION = re.compile(r"^PT(?=\d)(?:(\d{1,2})H)?(?:(\d{1,3})M)?$")
+
+
+class IdentityCenterGroupSettings(_Model):
+    """A group of the identity store, by display name. ``kind`` decides where it may be given what (README, "Who
+    can reach which account"); a group is a developer group unless declared otherwise."""
+
+    name: Slug = Field(description="how assignments refer to the group")
+    display_name: Annotated[str, Field(min_length=1, max_length=1024)]
+    kind: Literal["developer", "platform", "emergency"] = "developer"
+    create: bool = Field(default=False, description="create the group in the identity store instead of looking it up")
+
+
+class PermissionSetSettings(_Model):
+    """A permission set: AWS managed policies, an optional inline policy, a session duration."""
+
+    name: Annotated[str, _pattern(PERMISSION_SET_NAME, "a permission set name (1-32 of letters, digits, +=,.@_-)")]
+    description: Annotated[str, Field(min_length=1, max_length=700)]
+    session_duration: (
+        Annotated[str, _pattern(SESSION_DURATION, "an ISO-8601 duration such as PT1H or PT1H30M")] | None
+    ) = Field(default=None, description="default PT1H")
+    managed_policy_arns: list[Annotated[str, _pattern(AWS_MANAGED_POLICY_ARN, "an AWS managed policy ARN")]] = []
+    inline_policy_file: str | None = Field(default=None, description="a JSON template under policies/permission-sets/")
+    metadata_reads: bool = Field(
+        default=False, description="allow the configuration reads of components/ci_read_permissions.py (no data)"
+    )
+    read_only: bool = Field(default=False, description="declared read-only; its documents must pass the check")
+
+
+class AccessAssignmentSettings(_Model):
+    """Give ``group`` the ``permission_set`` in every account of ``targets`` (``ou:<path>``, its child OUs
+    included, or ``account:<name>``; the management account is ``account:<its name>``)."""
+
+    group: Slug
+    permission_set: str
+    targets: Annotated[list[str], Field(min_length=1)]
+
+
+class IdentityCenterSettings(_Model):
+    """Human access through the organization's existing IAM Identity Center instance, administered from the
+    management account (not a delegated administrator: one cannot manage permission sets provisioned to the
+    management account, https://docs.aws.amazon.com/singlesignon/latest/userguide/delegated-admin.html)."""
+
+    instance_arn: Annotated[
+        str, _pattern_or_placeholder(IDENTITY_CENTER_INSTANCE_ARN, "an Identity Center instance ARN")
+    ]
+    identity_store_id: Annotated[
+        str, _pattern_or_placeholder(IDENTITY_STORE_ID, "an identity store ID like d-1234567890")
+    ]
+    region: Region | None = Field(default=None, description="the instance's region; default the stack's")
+    production: list[str] = Field(
+        default=["account:prod"], description="targets where a developer group gets read-only sets only"
+    )
+    groups: list[IdentityCenterGroupSettings] = []
+    permission_sets: list[PermissionSetSettings] = []
+    assignments: list[AccessAssignmentSettings] = []
+
+
 class OrganizationSettings(_Model):
     """The organization, owned by the management stack."""
 
@@ -271,6 +338,7 @@ class OrganizationSettings(_Model):
     accounts: list[MemberAccountSettings] = []
     policies: list[OrganizationPolicySettings] = []
     audit_services: AuditServicesSettings | None = None
+    identity_center: IdentityCenterSettings | None = None
 
     def policies_of(self, policy_type: str) -> list[OrganizationPolicySettings]:
         """The declared policies of one type, in the settings' order."""
@@ -762,6 +830,7 @@ def semantic_errors(settings: StackSettings, *, policy_dir: Path | None = None) 
         add("organization.logArchiveAccount", f"no account named {organization.log_archive_account!r}")
     if organization.audit_services is not None:
         problems += _audit_service_errors(settings, organization, organization.audit_services)
+    problems += _identity_center_errors(settings, organization, policy_dir)
 
     targets = {ROOT_TARGET} | {f"ou:{path}" for path in ou_paths} | {f"account:{name}" for name in names}
     # (policy type, target) -> names of the policies of that type attached to it directly
@@ -1072,6 +1141,44 @@ def _audit_service_errors(
         log_archive_policies(settings, [f"{index:012d}" for index in range(len(organization.accounts))])
     except PolicyTooLargeError as error:
         add("organization.accounts", f"{len(organization.accounts)} accounts are too many for one Log Archive: {error}")
+    return problems
+
+
+def _identity_center_errors(
+    settings: StackSettings, organization: OrganizationSettings, policy_dir: Path | None
+) -> list[SettingsProblem]:
+    """Human access (issue 13): the refusals of docustack.access, and what they need of the organization.
+
+    An exempt role's name never starts with ``AWSReservedSSO_``: the guardrails exempt a role by name at any path,
+    so such a name could hand the exemption to every holder of a permission set (the emergency set included)."""
+    problems = [
+        SettingsProblem(
+            f"{CONFIG_KEY}.organization.guardrailExemptRoles[{index}]",
+            f"{role!r} is the name of a role IAM Identity Center makes for a permission set: its holders would "
+            "escape every guardrail",
+        )
+        for index, role in enumerate(organization.guardrail_exempt_roles)
+        if role.casefold().startswith("awsreservedsso_")
+    ]
+    identity_center = organization.identity_center
+    if identity_center is None:
+        return problems
+    # Assignments need Identity Center's trusted access; the provider manages the list whole, so an undeclared
+    # principal would be switched off by the first `up` (https://docs.aws.amazon.com/organizations/latest/userguide/services-that-can-integrate-sso.html).
+    if "sso.amazonaws.com" not in organization.service_access_principals:
+        problems.append(
+            SettingsProblem(
+                f"{CONFIG_KEY}.organization.serviceAccessPrincipals",
+                "must include 'sso.amazonaws.com' for IAM Identity Center (identityCenter is set)",
+            )
+        )
+    from docustack.access import identity_center_problems  # here: docustack.access imports these models
+
+    field = f"{CONFIG_KEY}.organization.identityCenter"
+    problems += [
+        SettingsProblem(f"{field}{path}", message)
+        for path, message in identity_center_problems(settings, policy_dir=policy_dir)
+    ]
     return problems
 
 

@@ -51,12 +51,21 @@ from components import (
 )
 from components.config_aggregator import DELEGATED_SERVICES
 from components.github_ci_roles import github_oidc_provider_arn
+from components.identity_center import (
+    AssignmentSpec,
+    GroupSpec,
+    IdentityCenterAccess,
+    IdentityCenterAccessArgs,
+    PermissionSetSpec,
+)
 from components.log_archive import delivery_account_ids
+from docustack import access
 from docustack.settings import (
     CONFIG_KEY,
     ROOT_TARGET,
     SettingsError,
     StackSettings,
+    is_placeholder,
     iter_ous,
     parse_settings,
     settings_warnings,
@@ -278,6 +287,7 @@ def compose_organization(
         "accountIds": {name: account.account_id for name, account in accounts.items()},
         "policyIds": policy_ids,  # policy type -> name -> ID
         **compose_audit_services(settings, provider, organization, accounts),
+        **compose_identity_center(settings, provider, accounts, policy_dir),
     }
 
 
@@ -421,3 +431,52 @@ def compose_audit_services(
         "organizationTrailArn": trail.arn,
         "configAggregatorArn": aggregator.arn,
     }
+
+
+def compose_identity_center(
+    settings: StackSettings,
+    provider: aws.Provider,
+    accounts: dict[str, MemberAccount],
+    policy_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Human access (``organization.identityCenter``): permission sets and one assignment per (group, account, set)
+    that the settings expand to (docustack/access.py), in the management account and the instance's region."""
+    organization_settings = settings.organization
+    assert organization_settings is not None
+    identity_center = organization_settings.identity_center
+    if identity_center is None:
+        return {}
+    region = access.instance_region(settings)
+    if region != settings.account.region:
+        provider = pinned_provider(f"{settings.account.name}-{region}", settings, settings.account.id, region)
+    account_ids: dict[str, pulumi.Input[str]] = {settings.account.name: settings.account.id}
+    account_ids.update({name: account.account_id for name, account in accounts.items()})
+    variables = settings.policy_variables()
+    permission_sets: list[PermissionSetSpec] = []
+    for permission_set in identity_center.permission_sets:
+        document = access.inline_policy(permission_set, policy_dir=policy_dir, variables=variables)
+        permission_sets.append(
+            PermissionSetSpec(
+                name=permission_set.name,
+                description=permission_set.description,
+                session_duration=access.session_duration(permission_set),
+                managed_policy_arns=tuple(permission_set.managed_policy_arns),
+                inline_policy=policies.minify(document) if document is not None else None,
+            )
+        )
+    component = IdentityCenterAccess(
+        "access",
+        IdentityCenterAccessArgs(
+            instance_arn=identity_center.instance_arn,
+            identity_store_id=identity_center.identity_store_id,
+            groups=tuple(GroupSpec(g.name, g.display_name, g.create) for g in identity_center.groups),
+            permission_sets=tuple(permission_sets),
+            assignments=tuple(
+                AssignmentSpec(grant.group, grant.account, grant.permission_set, account_ids[grant.account])
+                for grant in access.expand(settings)
+            ),
+            look_up_groups=not is_placeholder(identity_center.identity_store_id),
+        ),
+        opts=pulumi.ResourceOptions(provider=provider),
+    )
+    return {"permissionSetArns": component.permission_set_arns}

@@ -18,6 +18,8 @@ moto gaps, filled here so that the compliant foundation is compliant (each tampe
   the types moto's root and policies accept, so enabling the type, creating, attaching, listing and describing
   the EC2 declarative policy are real moto calls, and ec2.amazonaws.com to the service principals moto accepts for
   trusted access. moto checks no policy content of any management type.
+- moto's IAM Identity Center instance has an identity store ID of letters, which AWS's pattern refuses: it is given
+  one of hexadecimal digits.
 
 The operator signs in as an IAM user of the management account (348665872333), not through
 ``MOTO_ACCOUNT_ID``: that variable pins every request to one account, assumed-role sessions in member
@@ -43,6 +45,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core.base_backend import BackendDict, BaseBackend
 from moto.organizations.models import FakePolicy, FakeRoot, FakeServiceAccess
+from moto.ssoadmin.models import ssoadmin_backends
 
 import policies
 from components.config_aggregator import ALL_REGIONS, DELEGATED_SERVICES, ORGANIZATIONS_ROLE_POLICY_ARN
@@ -72,7 +75,7 @@ from components.member_read_only_role import (
 )
 from components.organization_trail import TRAIL_SETTINGS
 from components.security_hub_organization import AUTO_ENABLE, AUTO_ENABLE_STANDARDS
-from docustack import project
+from docustack import access, project
 from docustack.bootstrap import bootstrap
 from docustack.settings import CONFIG_KEY, ROOT_TARGET, StackSettings, iter_ous, parse_settings
 from docustack.stacks import LOG_ARCHIVE
@@ -169,6 +172,7 @@ def build_foundation(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Live
             entry["id"] = account_ids[name]
     # What the management stack's first `up` and bootstrap would make known.
     raw["ci"]["repository"] = _filled(raw["ci"]["repository"], "docustack/aws-foundation")
+    fill_identity_center(raw)
     settings = build_account_baseline(raw, "management")
     assert not settings.placeholders(), settings.placeholders()
 
@@ -186,7 +190,70 @@ def build_foundation(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Live
         for target in policy.targets:
             client.attach_policy(PolicyId=policy_id, TargetId=foundation.target_id(target))
     build_audit_services(foundation, organization_id, monkeypatch)
+    build_identity_center(foundation)
     return foundation
+
+
+def fill_identity_center(raw: dict[str, Any]) -> None:
+    """The instance moto's IAM Identity Center has in the management account, in place of the placeholders."""
+    identity_center = raw["organization"].get("identityCenter")
+    if identity_center is None:
+        return
+    region = identity_center.get("region", raw["account"]["region"])
+    # moto gap: its identity store IDs are "d-" and ten letters; AWS's are "d-" and ten hexadecimal digits
+    # (IdentityStoreId, https://docs.aws.amazon.com/singlesignon/latest/IdentityStoreAPIReference/API_GetGroupId.html).
+    [moto_instance] = ssoadmin_backends[raw["account"]["id"]][region].instances
+    moto_instance.identity_store_id = "d-90676bdf2e"
+    [instance] = boto3.Session(region_name=region).client("sso-admin").list_instances()["Instances"]
+    identity_center["instanceArn"] = _filled(identity_center["instanceArn"], instance["InstanceArn"])
+    identity_center["identityStoreId"] = _filled(identity_center["identityStoreId"], instance["IdentityStoreId"])
+
+
+def build_identity_center(foundation: LiveFoundation) -> None:
+    """Groups, permission sets and one assignment per grant, from the same expansion and documents the program
+    registers (docustack/access.py)."""
+    settings = foundation.settings
+    assert settings.organization is not None
+    identity_center = settings.organization.identity_center
+    if identity_center is None:
+        return
+    session = boto3.Session(region_name=access.instance_region(settings))
+    sso, store = session.client("sso-admin"), session.client("identitystore")
+    instance = identity_center.instance_arn
+    group_ids = {
+        group.name: store.create_group(
+            IdentityStoreId=identity_center.identity_store_id, DisplayName=group.display_name
+        )["GroupId"]
+        for group in identity_center.groups
+    }
+    arns = {}
+    for declared in identity_center.permission_sets:
+        arn = sso.create_permission_set(
+            Name=declared.name,
+            Description=declared.description,
+            InstanceArn=instance,
+            SessionDuration=access.session_duration(declared),
+        )["PermissionSet"]["PermissionSetArn"]
+        arns[declared.name] = arn
+        document = access.inline_policy(declared, variables=settings.policy_variables())
+        if document is not None:
+            sso.put_inline_policy_to_permission_set(
+                InstanceArn=instance, PermissionSetArn=arn, InlinePolicy=policies.minify(document)
+            )
+        for policy_arn in declared.managed_policy_arns:
+            sso.attach_managed_policy_to_permission_set(
+                InstanceArn=instance, PermissionSetArn=arn, ManagedPolicyArn=policy_arn
+            )
+    account_ids = {settings.account.name: settings.account.id, **foundation.account_ids}
+    for grant in access.expand(settings):
+        sso.create_account_assignment(
+            InstanceArn=instance,
+            TargetId=account_ids[grant.account],
+            TargetType="AWS_ACCOUNT",
+            PermissionSetArn=arns[grant.permission_set],
+            PrincipalType="GROUP",
+            PrincipalId=group_ids[grant.group],
+        )
 
 
 @contextmanager

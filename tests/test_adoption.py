@@ -53,22 +53,22 @@ def test_an_organization_as_declared_has_no_differences(live_foundation: LiveFou
 def test_a_trusted_service_on_and_not_declared_is_undecided_until_kept_or_listed(
     live_foundation: LiveFoundation, project_dir: Path
 ) -> None:
-    live_foundation.organizations.enable_aws_service_access(ServicePrincipal="sso.amazonaws.com")
+    live_foundation.organizations.enable_aws_service_access(ServicePrincipal="ram.amazonaws.com")
     raw = adopting_every_account(live_foundation)
     found = differences(check(raw, project_dir))
-    sso = found[("organization", "docustack:settings.organization.serviceAccessPrincipals")]
-    assert sso.undecided and sso.live == "sso.amazonaws.com on"
-    assert "would disable trusted access for sso.amazonaws.com" in sso.consequence
+    ram = found[("organization", "docustack:settings.organization.serviceAccessPrincipals")]
+    assert ram.undecided and ram.live == "ram.amazonaws.com on"
+    assert "would disable trusted access for ram.amazonaws.com" in ram.consequence
     assert len(found) == 1
 
-    raw["organization"]["disableServiceAccessPrincipals"] = ["sso.amazonaws.com"]
+    raw["organization"]["disableServiceAccessPrincipals"] = ["ram.amazonaws.com"]
     decided = check(raw, project_dir)
     [removal] = decided.differences
     assert not removal.undecided and removal.setting.endswith("disableServiceAccessPrincipals")
     assert decided.exit_code == adoption.EXIT_DIFFERENCES
 
     raw["organization"]["disableServiceAccessPrincipals"] = []
-    raw["organization"]["serviceAccessPrincipals"].append("sso.amazonaws.com")
+    raw["organization"]["serviceAccessPrincipals"].append("ram.amazonaws.com")
     assert check(raw, project_dir).exit_code == adoption.EXIT_NO_DIFFERENCES
 
 
@@ -216,7 +216,7 @@ def test_cli_exit_codes(
     assert main(command) == 0
     assert "no differences" in capsys.readouterr().out
 
-    live_foundation.organizations.enable_aws_service_access(ServicePrincipal="sso.amazonaws.com")
+    live_foundation.organizations.enable_aws_service_access(ServicePrincipal="ram.amazonaws.com")
     assert main([*command, "--format", "json"]) == 1
     assert '"undecided": true' in capsys.readouterr().out
 
@@ -251,6 +251,7 @@ def test_the_management_stack_must_be_in_the_management_account(
     raw = adopting_every_account(live_foundation)
     raw["account"]["id"] = dev_id
     raw["organization"]["accounts"] = [a for a in raw["organization"]["accounts"] if a["name"] != "dev"]
+    raw["organization"].pop("identityCenter")  # its assignments name dev, which this organization no longer declares
     sign_in(monkeypatch, dev_id)
     comparison = check(raw, project_dir)
     organization = next(n for n in comparison.not_read if n.resource == "organization")

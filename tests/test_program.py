@@ -257,6 +257,9 @@ def fill_management_placeholders(config: dict[str, Any]) -> dict[str, Any]:
             account["accountName"] = account["name"]
         if str(account.get("id", "")).startswith("<"):
             account["id"] = f"{100000000000 + index}"
+    if "identityCenter" in organization:
+        organization["identityCenter"]["instanceArn"] = "arn:aws:sso:::instance/ssoins-1234567890abcdef"
+        organization["identityCenter"]["identityStoreId"] = "d-1234567890"
     return config
 
 

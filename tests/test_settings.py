@@ -175,13 +175,13 @@ BAD_MANAGEMENT: list[tuple[str, Callable[[Raw], None], str, str]] = [
     (
         "service principal not a service",
         lambda r: _org(r)["serviceAccessPrincipals"].append("config.example.com"),
-        "serviceAccessPrincipals[7]",
+        "serviceAccessPrincipals[8]",
         "service principal",
     ),
     (
         "service principal twice",
         lambda r: _org(r)["serviceAccessPrincipals"].append("config.amazonaws.com"),
-        "serviceAccessPrincipals[7]",
+        "serviceAccessPrincipals[8]",
         "listed twice",
     ),
     (

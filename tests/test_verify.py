@@ -81,8 +81,10 @@ BASELINE_CHECKS = {
 }
 # What the management stack needs in every member account.
 MEMBER_CHECKS = {"ORG-MEMBER-ACCESS-ROLE", "MEMBER-READ-ONLY-ROLE"}
+ACCESS_CHECKS = {"ACCESS-INSTANCE", "ACCESS-GROUPS", "ACCESS-PERMISSION-SETS", "ACCESS-ASSIGNMENTS"}
 MANAGEMENT_CHECKS = {
     "ACCOUNT-IDENTITY",
+    *ACCESS_CHECKS,
     *ORGANIZATION_CHECKS,
     "TRAIL-LOGGING",
     *AUDIT_CHECKS,
@@ -254,6 +256,7 @@ TAMPERING: dict[str, tuple[Callable[[LiveFoundation, pytest.MonkeyPatch], None],
             ("LOG-ARCHIVE-KEY", "key:alias/log-archive"),
             ("ORG-MEMBER-ACCESS-ROLE", "account:log-archive/role:OrganizationAccountAccessRole"),
             ("MEMBER-READ-ONLY-ROLE", "account:log-archive/role:docustack-readonly"),
+            ("ACCESS-ASSIGNMENTS", "account:log-archive"),
         },
     ),
     "account closed": (
@@ -332,6 +335,7 @@ def test_moved_ou_is_found_elsewhere(live_foundation: LiveFoundation, project_di
                 "ORG-SCP-ATTACHMENTS",
                 "ORG-POLICY-UNDECLARED",
                 "ORG-FULLAWSACCESS",
+                "ACCESS-ASSIGNMENTS",
                 *AUDIT_CHECKS,
                 *MEMBER_CHECKS,
             },

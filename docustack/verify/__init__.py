@@ -18,6 +18,7 @@ A new checks module is imported below so that its checks register.
 """
 
 from docustack.verify import (  # noqa: F401
+    access_checks,
     account_checks,
     audit_checks,
     baseline_checks,
