@@ -299,6 +299,7 @@ class AuditServicesSettings(_Model):
 # Trusted access for service-managed StackSets
 # (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-activate-trusted-access.html).
 STACKSETS_PRINCIPAL = "member.org.stacksets.cloudformation.amazonaws.com"
+STACKSETS_EXECUTION_ROLE_ARN = "arn:aws:iam::*:role/stacksets-exec-*"
 
 # The trusted service access these services need in the organization, and what each one is for.
 AUDIT_SERVICE_PRINCIPALS: dict[str, str] = {
@@ -537,6 +538,15 @@ class StackSettings(_Model):
             # take the name from the real exempt role (protect-guardrails reserves these too).
             "exempt_role_arns_any_path": [arn.replace(":role/", ":role/*/", 1) for arn in self.exempt_role_arns()],
             "log_archive_bucket": self.log_archive_bucket_pattern(),
+            # The organization baseline's StackSet runs in each member account as stacksets-exec-<id>, which
+            # StackSets creates there (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-custom-execution-role.html)
+            # and assumes from the management account (the managed policy CloudFormationStackSetsOrgAdminServiceRolePolicy
+            # allows sts:AssumeRole on arn:aws:iam::*:role/stacksets-exec-*). It makes the Config recorder, so the
+            # Config statement of protect-guardrails exempts it, and no other statement does; the same statement
+            # that reserves the exempt roles' names reserves its name, so no member principal can take it.
+            "config_writer_role_arns": [*self.exempt_role_arns(), STACKSETS_EXECUTION_ROLE_ARN],
+            "stacksets_execution_role_arns": [STACKSETS_EXECUTION_ROLE_ARN],
+            "stacksets_execution_role_arns_any_path": [STACKSETS_EXECUTION_ROLE_ARN.replace(":role/", ":role/*/", 1)],
         }
 
 

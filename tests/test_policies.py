@@ -203,7 +203,9 @@ def test_protect_guardrails_keeps_the_exemptions_from_being_claimed(rendered: di
     # (the shape of Control Tower's CT.IAM.PV.1). Their names are reserved at every path too: a role name is unique
     # in the account whatever its path.
     any_path = ["arn:aws:iam::*:role/*/OrganizationAccountAccessRole", "arn:aws:iam::*:role/*/docustack-break-glass"]
-    assert statement["Resource"] == exempt + any_path
+    # The StackSets execution role, which the Config statement exempts, has its name reserved the same way.
+    stacksets = ["arn:aws:iam::*:role/stacksets-exec-*", "arn:aws:iam::*:role/*/stacksets-exec-*"]
+    assert statement["Resource"] == exempt + any_path + stacksets
     assert statement["Condition"] == {"ArnNotLike": {"aws:PrincipalARN": exempt}}
     assert {"iam:CreateRole", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePolicy"} <= set(
         statement["Action"]
