@@ -68,7 +68,7 @@ def organization_of(size: int, base: dict) -> dict:
         )
     organization["accounts"] = accounts
     organization["importId"] = "o-exampleorg01"
-    for scp in organization["serviceControlPolicies"]:
+    for scp in organization["policies"]:
         if scp["name"] in ("require-s3-encryption", "deny-public-s3"):
             scp["targets"] = ["ou:Workloads"]
     return settings

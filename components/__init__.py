@@ -11,6 +11,7 @@ from components.member_account import MemberAccount, MemberAccountArgs
 from components.member_read_only_role import MemberReadOnlyRole, MemberReadOnlyRoleArgs
 from components.organization import Organization, OrganizationArgs
 from components.organization_admin import OrganizationAdminArgs
+from components.organization_policy import OrganizationPolicy, OrganizationPolicyArgs
 from components.organization_trail import OrganizationTrail, OrganizationTrailArgs
 from components.organizational_units import (
     OrganizationalUnits,
@@ -18,7 +19,6 @@ from components.organizational_units import (
     OrganizationalUnitSpec,
 )
 from components.security_hub_organization import SecurityHubOrganization, SecurityHubOrganizationArgs
-from components.service_control_policy import ServiceControlPolicy, ServiceControlPolicyArgs
 from components.state_backend import StateBackend, StateBackendArgs
 
 __all__ = [
@@ -43,6 +43,8 @@ __all__ = [
     "Organization",
     "OrganizationAdminArgs",
     "OrganizationArgs",
+    "OrganizationPolicy",
+    "OrganizationPolicyArgs",
     "OrganizationTrail",
     "OrganizationTrailArgs",
     "OrganizationalUnitSpec",
@@ -50,8 +52,6 @@ __all__ = [
     "OrganizationalUnitsArgs",
     "SecurityHubOrganization",
     "SecurityHubOrganizationArgs",
-    "ServiceControlPolicy",
-    "ServiceControlPolicyArgs",
     "StateBackend",
     "StateBackendArgs",
 ]

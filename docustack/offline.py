@@ -50,6 +50,8 @@ class PlannedResource:
     dependencies: tuple[str, ...]
     ignore_changes: tuple[str, ...]
     custom: bool
+    # The aliases the resource declared: an alias URN, or the type token an alias spec names (its old type).
+    aliases: tuple[str, ...] = ()
 
     @property
     def provider_urn(self) -> str:
@@ -171,6 +173,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 dependencies=tuple(request.dependencies),
                 ignore_changes=tuple(request.ignoreChanges),
                 custom=bool(request.custom),
+                aliases=tuple(alias.urn or alias.spec.type for alias in request.aliases),
             )
         )
         return response

@@ -252,8 +252,21 @@ class MemberAccountSettings(_Model):
         return self.account_name or self.name
 
 
-class ServiceControlPolicySettings(_Model):
+PolicyType = Literal[
+    "SERVICE_CONTROL_POLICY",
+    "RESOURCE_CONTROL_POLICY",
+    "TAG_POLICY",
+    "AISERVICES_OPT_OUT_POLICY",
+    "DECLARATIVE_POLICY_EC2",
+    "BACKUP_POLICY",
+]
+
+
+class OrganizationPolicySettings(_Model):
+    """One organization policy of any type: a template under policies/ and the targets it is attached to."""
+
     name: Slug
+    type: PolicyType
     file: str = Field(description="file name under policies/")
     description: Annotated[str, Field(min_length=1, max_length=512)]
     targets: Annotated[list[str], Field(min_length=1)] = Field(description="'root', 'ou:<path>' or 'account:<name>'")
@@ -317,25 +330,31 @@ class OrganizationSettings(_Model):
     import_id: OrganizationId | None = None
     feature_set: Literal["ALL"] = "ALL"
     service_access_principals: list[ServicePrincipal] = []
-    enabled_policy_types: list[Literal["SERVICE_CONTROL_POLICY", "TAG_POLICY", "BACKUP_POLICY"]] = [
-        "SERVICE_CONTROL_POLICY"
-    ]
+    enabled_policy_types: list[PolicyType] = ["SERVICE_CONTROL_POLICY"]
     # The provider manages trusted access and the root's policy types as complete lists: after adopting the
     # organization, the first `up` disables whatever is on and not declared. `docustack adopt-check` refuses to
     # call such a removal decided until the principal or type is declared above or listed here (README, "Running
     # it for real").
     disable_service_access_principals: list[ServicePrincipal] = []
-    disable_policy_types: list[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*_POLICY$")]] = []
+    disable_policy_types: list[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*_POLICY(_[A-Z0-9]+)?$")]] = []
     guardrail_exempt_roles: Annotated[list[RoleName], Field(min_length=1)]
     log_archive_account: str = Field(
         default="log-archive", description="name of the member account that holds the log archive"
     )
     organizational_units: list[OrganizationalUnitSettings] = []
     accounts: list[MemberAccountSettings] = []
-    service_control_policies: list[ServiceControlPolicySettings] = []
+    policies: list[OrganizationPolicySettings] = []
     audit_services: AuditServicesSettings | None = None
     baseline: BaselineSettings | None = None
     budgets: BudgetsSettings | None = None
+
+    def policies_of(self, policy_type: str) -> list[OrganizationPolicySettings]:
+        """The declared policies of one type, in the settings' order."""
+        return [policy for policy in self.policies if policy.type == policy_type]
+
+    @property
+    def service_control_policies(self) -> list[OrganizationPolicySettings]:
+        return self.policies_of("SERVICE_CONTROL_POLICY")
 
 
 class StateBackendSettings(_Model):
@@ -753,8 +772,15 @@ def semantic_errors(settings: StackSettings, *, policy_dir: Path | None = None) 
         add(f"organization.serviceAccessPrincipals[{index}]", f"{principal!r} is listed twice")
     for index, role in _duplicates(organization.guardrail_exempt_roles):
         add(f"organization.guardrailExemptRoles[{index}]", f"{role!r} is listed twice")
-    if "SERVICE_CONTROL_POLICY" not in organization.enabled_policy_types and organization.service_control_policies:
-        add("organization.enabledPolicyTypes", "must include SERVICE_CONTROL_POLICY to attach SCPs")
+    for index, policy_type in _duplicates(list(organization.enabled_policy_types)):
+        add(f"organization.enabledPolicyTypes[{index}]", f"{policy_type!r} is listed twice")
+    for index, policy in enumerate(organization.policies):
+        if policy.type not in organization.enabled_policy_types:
+            add(
+                f"organization.policies[{index}].type",
+                f"{policy.type} is not in organization.enabledPolicyTypes: a policy of a type the root has not "
+                "enabled cannot be attached",
+            )
 
     problems += _exempt_name_errors(settings, organization)
 
@@ -806,55 +832,58 @@ def semantic_errors(settings: StackSettings, *, policy_dir: Path | None = None) 
                 "set accountName",
             )
 
-    if (organization.service_control_policies or organization.audit_services) and (
-        organization.log_archive_account not in names
-    ):
+    if (organization.policies or organization.audit_services) and (organization.log_archive_account not in names):
         add("organization.logArchiveAccount", f"no account named {organization.log_archive_account!r}")
     if organization.audit_services is not None:
         problems += _audit_service_errors(settings, organization, organization.audit_services)
     problems += _baseline_errors(settings, organization) + _budget_errors(organization)
 
     targets = {ROOT_TARGET} | {f"ou:{path}" for path in ou_paths} | {f"account:{name}" for name in names}
-    attached: dict[str, list[str]] = {}
+    # (policy type, target) -> names of the policies of that type attached to it directly
+    attached: dict[tuple[str, str], list[str]] = {}
     policy_names: set[str] = set()
     variables = settings.policy_variables()
-    for index, scp in enumerate(organization.service_control_policies):
-        field = f"organization.serviceControlPolicies[{index}]"
-        if scp.name in policy_names:
-            add(f"{field}.name", f"{scp.name!r} is declared twice")
-        policy_names.add(scp.name)
-        for target_index, target in enumerate(scp.targets):
+    for index, policy in enumerate(organization.policies):
+        field = f"organization.policies[{index}]"
+        kind = policies.SHORT_NAMES[policy.type]
+        # Pulumi names each policy's resources after it, so a name is unique across all types.
+        if policy.name in policy_names:
+            add(f"{field}.name", f"{policy.name!r} is declared twice")
+        policy_names.add(policy.name)
+        for target_index, target in enumerate(policy.targets):
             if target not in targets:
                 add(
                     f"{field}.targets[{target_index}]",
                     f"{target!r} does not name the root, a declared OU ('ou:<path>') or account ('account:<name>')",
                 )
-            elif scp.name in attached.setdefault(target, []):
+            elif policy.name in attached.setdefault((policy.type, target), []):
                 add(f"{field}.targets[{target_index}]", f"{target!r} is listed twice")
             else:
-                attached[target].append(scp.name)
+                attached[(policy.type, target)].append(policy.name)
         try:
-            rendered = policies.render_file(scp.file, variables, policy_dir=policy_dir)
+            rendered = policies.render_file(policy.file, variables, policy_type=policy.type, policy_dir=policy_dir)
         except policies.PolicyError as error:
             add(f"{field}.file", str(error))
             continue
         size = len(rendered)
-        if size > policies.SCP_QUOTA.max_characters:
-            add(
-                f"{field}.file",
-                f"renders to {size} characters; an SCP may have at most {policies.SCP_QUOTA.max_characters}",
-            )
-        locked_out = _exempt_roles_locked_out(settings, scp.name, rendered)
-        if locked_out is not None and locked_out.certain:
-            add(f"{field}.file", locked_out.reason)
+        quota = policies.QUOTAS[policy.type]
+        if size > quota.max_characters:
+            add(f"{field}.file", f"renders to {size} characters; an {kind} may have at most {quota.max_characters}")
+        if policy.type == "SERVICE_CONTROL_POLICY":
+            locked_out = _exempt_roles_locked_out(settings, policy.name, rendered)
+            if locked_out is not None and locked_out.certain:
+                add(f"{field}.file", locked_out.reason)
 
-    quota = policies.SCP_QUOTA
-    for target, attached_names in attached.items():
-        if len(attached_names) + 1 > quota.max_attached_per_target:
+    for (policy_type, target), attached_names in attached.items():
+        quota = policies.QUOTAS[policy_type]
+        count = len(attached_names) + (1 if quota.default_policy else 0)
+        if count > quota.max_attached_per_target:
+            default = f" plus {quota.default_policy}" if quota.default_policy else ""
             add(
-                "organization.serviceControlPolicies",
-                f"{target!r} would have {len(attached_names)} SCPs attached directly plus {quota.default_policy}; "
-                f"AWS allows at most {quota.max_attached_per_target} ({', '.join(attached_names)})",
+                "organization.policies",
+                f"{target!r} would have {len(attached_names)} {policies.PLURAL_NAMES[policy_type]} attached directly{default}; "
+                f"AWS allows at most "
+                f"{quota.max_attached_per_target} ({', '.join(attached_names)})",
             )
     return problems
 
@@ -992,14 +1021,16 @@ def settings_warnings(settings: StackSettings, *, policy_dir: Path | None = None
         return _cost_allocation_warnings(settings)
     warnings = _cost_allocation_warnings(settings)
     variables = settings.policy_variables()
-    for index, scp in enumerate(organization.service_control_policies):
+    for index, scp in enumerate(organization.policies):
+        if scp.type != "SERVICE_CONTROL_POLICY":
+            continue
         try:
             rendered = policies.render_file(scp.file, variables, policy_dir=policy_dir)
         except policies.PolicyError:
             continue  # a problem of its own, reported by the checks
         locked_out = _exempt_roles_locked_out(settings, scp.name, rendered)
         if locked_out is not None and not locked_out.certain:
-            warnings.append(f"{CONFIG_KEY}.organization.serviceControlPolicies[{index}].file: {locked_out.reason}")
+            warnings.append(f"{CONFIG_KEY}.organization.policies[{index}].file: {locked_out.reason}")
     roles = {organization.log_archive_account: "the Log Archive account"}
     if organization.audit_services is not None:
         roles[organization.audit_services.audit_account] = "the Audit account"

@@ -42,11 +42,11 @@ from components import (
     OrganizationalUnitsArgs,
     OrganizationalUnitSpec,
     OrganizationArgs,
+    OrganizationPolicy,
+    OrganizationPolicyArgs,
     OrganizationTrail,
     OrganizationTrailArgs,
     SecurityHubOrganization,
-    ServiceControlPolicy,
-    ServiceControlPolicyArgs,
     StateBackendArgs,
 )
 from components.account_budget import AccountBudget, AccountBudgetArgs, BudgetAlert
@@ -198,7 +198,7 @@ def compose_account_baseline(settings: StackSettings, provider: aws.Provider) ->
 def compose_organization(
     settings: StackSettings, provider: aws.Provider, policy_dir: Path | None = None
 ) -> dict[str, Any]:
-    """The organization, its OUs and accounts, and the SCPs attached where the settings say."""
+    """The organization, its OUs and accounts, and the organization policies attached where the settings say."""
     organization_settings = settings.organization
     assert organization_settings is not None
     opts = pulumi.ResourceOptions(provider=provider)
@@ -242,25 +242,26 @@ def compose_organization(
     target_ids.update({f"account:{name}": account.account_id for name, account in accounts.items()})
 
     variables = settings.policy_variables()
-    scp_ids = {}
-    for scp in organization_settings.service_control_policies:
-        component = ServiceControlPolicy(
-            scp.name,
-            ServiceControlPolicyArgs(
-                description=scp.description,
-                content=policies.render_file(scp.file, variables, policy_dir=policy_dir),
-                targets={target: target_ids[target] for target in scp.targets},
+    policy_ids: dict[str, dict[str, pulumi.Output[str]]] = {}
+    for policy in organization_settings.policies:
+        component = OrganizationPolicy(
+            policy.name,
+            OrganizationPolicyArgs(
+                policy_type=policy.type,
+                description=policy.description,
+                content=policies.render_file(policy.file, variables, policy_type=policy.type, policy_dir=policy_dir),
+                targets={target: target_ids[target] for target in policy.targets},
                 attach_after=(organization,),
             ),
             opts=opts,
         )
-        scp_ids[scp.name] = component.policy_id
+        policy_ids.setdefault(policy.type, {})[policy.name] = component.policy_id
     return {
         "organizationId": organization.id,
         "rootId": organization.root_id,
         "organizationalUnitIds": units.ids,
         "accountIds": {name: account.account_id for name, account in accounts.items()},
-        "serviceControlPolicyIds": scp_ids,
+        "policyIds": policy_ids,  # policy type -> name -> ID
         **compose_audit_services(settings, provider, organization, accounts, units.ids, policy_dir),
         **compose_budgets(settings, provider, accounts),
         **compose_cost_allocation_tags(settings, provider),

@@ -1,4 +1,8 @@
-"""The service control policies as data: load a JSON file, fill its ``{{slots}}``, check it, minify it.
+"""The organization policies as data: load a JSON file, fill its ``{{slots}}``, check it, minify it.
+
+Every policy type the program uses (:data:`POLICY_TYPES`) goes through the same path: :func:`load` checks the
+document against its type's grammar (:data:`SYNTAX`), :func:`render_file` fills and minifies it, and the settings
+check the result against that type's quotas (:data:`QUOTAS`).
 
 The documents in this folder are templates. A string that is exactly ``"{{name}}"`` is replaced by the value
 of ``name`` (a list stays a list: ``"{{allowed_regions}}"`` becomes ``["us-east-1"]``); a slot inside a
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,12 +44,37 @@ class PolicyQuota:
 # takes a slot until detached); the copies of the quotas page this project could read predate that change and
 # still say 5,120 and 5, so the SCP numbers rest on the 2026-05-15 announcement (UNVERIFIED against the page).
 # Tag and backup policies: 10,000 characters and 10 per target, unchanged.
+# Resource control policies: 5 per target, RCPFullAWSAccess attached by default and counting, 5,120 characters.
+# AI services opt-out policies: 5 per target, 2,500 characters. (Numbers as the quotas page read in 2026-11.)
+# Declarative policies for EC2: 10 per target, 10,000 characters (UNVERIFIED: refine from the quotas page).
 QUOTAS: dict[str, PolicyQuota] = {
     "SERVICE_CONTROL_POLICY": PolicyQuota(
         max_characters=10240, max_attached_per_target=10, default_policy="FullAWSAccess"
     ),
+    "RESOURCE_CONTROL_POLICY": PolicyQuota(
+        max_characters=5120, max_attached_per_target=5, default_policy="RCPFullAWSAccess"
+    ),
     "TAG_POLICY": PolicyQuota(max_characters=10000, max_attached_per_target=10),
+    "AISERVICES_OPT_OUT_POLICY": PolicyQuota(max_characters=2500, max_attached_per_target=5),
+    "DECLARATIVE_POLICY_EC2": PolicyQuota(max_characters=10000, max_attached_per_target=10),
     "BACKUP_POLICY": PolicyQuota(max_characters=10000, max_attached_per_target=10),
+}
+# The policy types this program can declare, in the order the organization chart lists them. Authorization
+# policies (SCPs, RCPs) are IAM policy documents; the others use the management-policy syntax
+# (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies.html).
+POLICY_TYPES: tuple[str, ...] = tuple(QUOTAS)
+AUTHORIZATION_POLICY_TYPES = frozenset({"SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"})
+SHORT_NAMES: dict[str, str] = {
+    "SERVICE_CONTROL_POLICY": "SCP",
+    "RESOURCE_CONTROL_POLICY": "RCP",
+    "TAG_POLICY": "tag policy",
+    "AISERVICES_OPT_OUT_POLICY": "AI services opt-out policy",
+    "DECLARATIVE_POLICY_EC2": "EC2 declarative policy",
+    "BACKUP_POLICY": "backup policy",
+}
+PLURAL_NAMES: dict[str, str] = {
+    policy_type: f"{name[:-1]}ies" if name.endswith("policy") else f"{name}s"
+    for policy_type, name in SHORT_NAMES.items()
 }
 SCP_QUOTA = QUOTAS["SERVICE_CONTROL_POLICY"]
 
@@ -178,10 +208,12 @@ class PolicyError(ValueError):
 MAX_POLICY_FILE_BYTES = 1024 * 1024
 
 
-def load(file: str, *, policy_dir: Path | None = None) -> dict[str, Any]:
-    """One policy template from ``policy_dir``; :class:`PolicyError` (naming the file and the reason) when the file
-    cannot be read as one: missing, outside the folder, not a regular file, unreadable, too large, not UTF-8, not
-    JSON, a key repeated in one object, or not the SCP grammar of :func:`structure_problems`."""
+def load(file: str, policy_type: str = "SERVICE_CONTROL_POLICY", *, policy_dir: Path | None = None) -> dict[str, Any]:
+    """One policy template of ``policy_type`` from ``policy_dir``; :class:`PolicyError` (naming the file and the
+    reason) when the file cannot be read as one: missing, outside the folder, not a regular file, unreadable, too
+    large, not UTF-8, not JSON, a key repeated in one object, or not its type's grammar (:data:`SYNTAX`)."""
+    if policy_type not in SYNTAX:
+        raise PolicyError(f"{file!r}: {policy_type!r} is not a policy type this program declares {list(SYNTAX)}")
     directory = policy_dir or POLICY_DIR
     try:
         path = (directory / file).resolve()
@@ -205,9 +237,9 @@ def load(file: str, *, policy_dir: Path | None = None) -> dict[str, Any]:
         raise PolicyError(f"{file!r} {error}") from None
     except (ValueError, RecursionError) as error:  # a number too long to convert, arrays nested too deeply
         raise PolicyError(f"{file!r} cannot be read as JSON: {error}") from None
-    problems = structure_problems(document)
+    problems = SYNTAX[policy_type](document)
     if problems:
-        raise PolicyError(f"{file!r} is not a valid SCP: " + "; ".join(problems))
+        raise PolicyError(f"{file!r} is not a valid {SHORT_NAMES[policy_type]}: " + "; ".join(problems))
     return document
 
 
@@ -248,13 +280,46 @@ def minify(document: Any) -> str:
     return json.dumps(document, separators=(",", ":"))
 
 
-def render_file(file: str, variables: Variables, *, policy_dir: Path | None = None) -> str:
+def render_file(
+    file: str, variables: Variables, *, policy_type: str = "SERVICE_CONTROL_POLICY", policy_dir: Path | None = None
+) -> str:
     """Load, fill and minify one policy file: the exact text sent to AWS."""
-    return minify(render(load(file, policy_dir=policy_dir), variables))
+    return minify(render(load(file, policy_type, policy_dir=policy_dir), variables))
 
 
 def structure_problems(document: Any) -> list[str]:
     """Checks a linter does not make: the SCP grammar this project relies on."""
+    return _iam_problems(document, "SERVICE_CONTROL_POLICY")
+
+
+def rcp_structure_problems(document: Any) -> list[str]:
+    """The RCP grammar (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html):
+    the SCP elements plus ``Principal``, which must be ``"*"``; only ``Deny`` statements (RCPFullAWSAccess, which
+    AWS manages, is the only allow) and no ``NotAction``."""
+    problems = _iam_problems(document, "RESOURCE_CONTROL_POLICY")
+    for index, statement in enumerate(document.get("Statement") or [] if isinstance(document, dict) else []):
+        if not isinstance(statement, dict):
+            continue
+        where = f"Statement[{index}]"
+        if statement.get("Principal") != "*":
+            problems.append(f'{where}.Principal must be "*" in an RCP')
+        if statement.get("Effect") != "Deny":
+            problems.append(f'{where}.Effect must be "Deny": RCPFullAWSAccess is the only allow an RCP may have')
+        if "NotAction" in statement:
+            problems.append(f"{where}: an RCP does not support NotAction")
+    return problems
+
+
+def management_policy_problems(document: Any) -> list[str]:
+    """The management-policy types (tag, AI services opt-out, declarative, backup): a JSON object of settings."""
+    if not isinstance(document, dict) or not document:
+        return ["the document must be a non-empty JSON object"]
+    return []
+
+
+def _iam_problems(document: Any, policy_type: str) -> list[str]:
+    keys = STATEMENT_KEYS | ({"Principal"} if policy_type == "RESOURCE_CONTROL_POLICY" else set())
+    kind = SHORT_NAMES[policy_type]
     if not isinstance(document, dict):
         return ["the document must be a JSON object"]
     problems = []
@@ -272,9 +337,9 @@ def structure_problems(document: Any) -> list[str]:
         if not isinstance(statement, dict):
             problems.append(f"{where} must be an object")
             continue
-        unknown = set(statement) - STATEMENT_KEYS
+        unknown = set(statement) - keys
         if unknown:
-            problems.append(f"{where} has keys an SCP does not allow: {sorted(unknown)}")
+            problems.append(f"{where} has keys an {kind} does not allow: {sorted(unknown)}")
         sid = statement.get("Sid")
         if not sid or not re.fullmatch(r"[A-Za-z0-9]+", str(sid)):
             problems.append(f"{where} needs an alphanumeric Sid (the simulator reports denials by Sid)")
@@ -290,6 +355,17 @@ def structure_problems(document: Any) -> list[str]:
         if statement.get("Effect") == "Allow" and ("NotAction" in statement or "Condition" in statement):
             problems.append(f"{where}: an SCP Allow statement supports neither NotAction nor Condition")
     return problems
+
+
+# The grammar each policy type is checked against when it is loaded.
+SYNTAX: dict[str, Callable[[Any], list[str]]] = {
+    "SERVICE_CONTROL_POLICY": structure_problems,
+    "RESOURCE_CONTROL_POLICY": rcp_structure_problems,
+    "TAG_POLICY": management_policy_problems,
+    "AISERVICES_OPT_OUT_POLICY": management_policy_problems,
+    "DECLARATIVE_POLICY_EC2": management_policy_problems,
+    "BACKUP_POLICY": management_policy_problems,
+}
 
 
 def _value(name: str, variables: Variables) -> str | list[str]:

@@ -113,7 +113,7 @@ def test_every_command_names_a_broken_policy_file_without_a_traceback(
     args, expected = COMMANDS[command]
     code, out, err = run(copy, args, capsys)
     assert code == expected
-    assert "serviceControlPolicies[0].file" in out + err and POLICY_FILE in out + err
+    assert "policies[0].file" in out + err and POLICY_FILE in out + err
 
 
 # ---- a stack file that cannot be read as one

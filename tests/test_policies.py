@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
+from typing import Any
 
 import parliament
 import pytest
@@ -322,3 +324,101 @@ def test_every_statement_of_every_scp_names_its_aws_sources() -> None:
     assert set(policies.STATEMENT_SOURCES) == statements
     for sources in policies.STATEMENT_SOURCES.values():
         assert sources and all(url.startswith("https://docs.aws.amazon.com/") for url in sources)
+
+
+def test_every_policy_type_the_settings_accept_has_quotas_and_a_grammar() -> None:
+    from typing import get_args
+
+    from docustack.settings import PolicyType
+
+    assert set(get_args(PolicyType)) == set(policies.POLICY_TYPES) == set(policies.SYNTAX) == set(policies.SHORT_NAMES)
+    assert (
+        policies.PLURAL_NAMES["TAG_POLICY"] == "tag policies"
+        and policies.PLURAL_NAMES["RESOURCE_CONTROL_POLICY"] == "RCPs"
+    )
+
+
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        (
+            {"Version": "2012-10-17", "Statement": [{"Sid": "A", "Effect": "Deny", "Action": "s3:*", "Resource": "*"}]},
+            'Principal must be "*"',
+        ),
+        (
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Sid": "A", "Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}],
+            },
+            'Effect must be "Deny"',
+        ),
+        (
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Sid": "A", "Effect": "Deny", "Principal": "*", "NotAction": "s3:*", "Resource": "*"}],
+            },
+            "does not support NotAction",
+        ),
+    ],
+)
+def test_rcp_grammar_problems_are_found(document: dict[str, Any], problem: str) -> None:
+    assert any(problem in p for p in policies.rcp_structure_problems(document))
+
+
+def test_a_policy_of_a_type_not_enabled_on_the_root_is_refused(management_raw: dict[str, Any]) -> None:
+    from docustack.settings import SettingsError, parse_settings
+
+    organization = management_raw["organization"]
+    organization["policies"].append(
+        {
+            "name": "ai-opt-out",
+            "type": "AISERVICES_OPT_OUT_POLICY",
+            "file": "region-deny.json",
+            "description": "t",
+            "targets": ["root"],
+        }
+    )
+    with pytest.raises(SettingsError) as raised:
+        parse_settings(management_raw)
+    assert "organization.policies[6].type" in str(raised.value)
+    assert "AISERVICES_OPT_OUT_POLICY is not in organization.enabledPolicyTypes" in str(raised.value)
+
+
+def test_each_type_has_its_own_attachment_quota(management_raw: dict[str, Any], tmp_path: Path) -> None:
+    """Five RCPs on one target is one too many (RCPFullAWSAccess takes a slot); the SCPs there do not count."""
+    import shutil
+
+    from docustack.settings import SettingsError, parse_settings
+
+    for source in policies.POLICY_DIR.glob("*.json"):
+        shutil.copy(source, tmp_path / source.name)
+    rcp = {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "A", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}],
+    }
+    (tmp_path / "rcp.json").write_text(json.dumps(rcp))
+    organization = management_raw["organization"]
+    organization["enabledPolicyTypes"] = ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"]
+
+    def add(count: int) -> None:
+        organization["policies"].extend(
+            {
+                "name": f"rcp-{i}",
+                "type": "RESOURCE_CONTROL_POLICY",
+                "file": "rcp.json",
+                "description": "t",
+                "targets": ["ou:Workloads"],
+            }
+            for i in range(count)
+        )
+
+    add(4)
+    parse_settings(management_raw, policy_dir=tmp_path)  # 4 + RCPFullAWSAccess = 5
+    add(1)
+    organization["policies"][-1]["name"] = "rcp-extra"
+    with pytest.raises(SettingsError) as raised:
+        parse_settings(management_raw, policy_dir=tmp_path)
+    assert "'ou:Workloads' would have 5 RCPs attached directly plus RCPFullAWSAccess; AWS allows at most 5" in str(
+        raised.value
+    )
+    assert "SCPs" not in str(raised.value)

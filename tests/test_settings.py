@@ -32,7 +32,7 @@ def _nest(depth: int) -> list[Raw]:
 
 
 def _scp(name: str, targets: list[str], file: str = "require-s3-encryption.json") -> Raw:
-    return {"name": name, "file": file, "description": "test", "targets": targets}
+    return {"name": name, "type": "SERVICE_CONTROL_POLICY", "file": file, "description": "test", "targets": targets}
 
 
 # (case id, edit to the management settings, field path expected in the error, words expected in the message)
@@ -119,44 +119,44 @@ BAD_MANAGEMENT: list[tuple[str, Callable[[Raw], None], str, str]] = [
     ("region listed twice", lambda r: r.update(allowedRegions=["us-east-1", "us-east-1"]), "allowedRegions", "twice"),
     (
         "SCP file missing",
-        lambda r: _org(r)["serviceControlPolicies"][0].update(file="nope.json"),
-        "serviceControlPolicies[0].file",
+        lambda r: _org(r)["policies"][0].update(file="nope.json"),
+        "policies[0].file",
         "does not exist",
     ),
     (
         "SCP file outside policies",
-        lambda r: _org(r)["serviceControlPolicies"][0].update(file="../pyproject.toml"),
-        "serviceControlPolicies[0].file",
+        lambda r: _org(r)["policies"][0].update(file="../pyproject.toml"),
+        "policies[0].file",
         ".json file in policies/",
     ),
     (
         "SCP target unknown",
-        lambda r: _org(r)["serviceControlPolicies"][3].update(targets=["ou:Workload"]),
-        "serviceControlPolicies[3].targets[0]",
+        lambda r: _org(r)["policies"][3].update(targets=["ou:Workload"]),
+        "policies[3].targets[0]",
         "does not name",
     ),
     (
         "SCP target listed twice",
-        lambda r: _org(r)["serviceControlPolicies"][3].update(targets=["ou:Workloads", "ou:Workloads"]),
-        "serviceControlPolicies[3].targets[1]",
+        lambda r: _org(r)["policies"][3].update(targets=["ou:Workloads", "ou:Workloads"]),
+        "policies[3].targets[1]",
         "listed twice",
     ),
     (
         "SCP without targets",
-        lambda r: _org(r)["serviceControlPolicies"][3].update(targets=[]),
-        "serviceControlPolicies[3].targets",
+        lambda r: _org(r)["policies"][3].update(targets=[]),
+        "policies[3].targets",
         "at least 1",
     ),
     (
         "SCP name twice",
-        lambda r: _org(r)["serviceControlPolicies"].append(_scp("region-deny", ["ou:Sandbox"])),
-        "serviceControlPolicies[6].name",
+        lambda r: _org(r)["policies"].append(_scp("region-deny", ["ou:Sandbox"])),
+        "policies[6].name",
         "declared twice",
     ),
     (
         "ten SCPs on one OU plus FullAWSAccess",
-        lambda r: _org(r)["serviceControlPolicies"].extend(_scp(f"extra-{i}", ["ou:Workloads"]) for i in range(8)),
-        "serviceControlPolicies",
+        lambda r: _org(r)["policies"].extend(_scp(f"extra-{i}", ["ou:Workloads"]) for i in range(8)),
+        "policies",
         "'ou:Workloads' would have 10 SCPs attached directly plus FullAWSAccess; AWS allows at most 10",
     ),
     (
@@ -199,8 +199,8 @@ BAD_MANAGEMENT: list[tuple[str, Callable[[Raw], None], str, str]] = [
     (
         "SCP types without SCP",
         lambda r: _org(r).update(enabledPolicyTypes=["TAG_POLICY"]),
-        "organization.enabledPolicyTypes",
-        "SERVICE_CONTROL_POLICY",
+        "organization.policies[0].type",
+        "SERVICE_CONTROL_POLICY is not in organization.enabledPolicyTypes",
     ),
     (
         "account name too long",
@@ -249,7 +249,7 @@ def test_every_problem_is_reported_at_once(management_raw: Raw) -> None:
     _account(management_raw, "dev").update(ou="Nowhere")
     _account(management_raw, "audit").update(name="log-archive")
     management_raw["account"]["region"] = "eu-west-1"
-    _org(management_raw)["serviceControlPolicies"][0]["file"] = "missing.json"
+    _org(management_raw)["policies"][0]["file"] = "missing.json"
     with pytest.raises(SettingsError) as caught:
         parse_settings(management_raw)
     paths = {p.path.removeprefix(f"{CONFIG_KEY}.") for p in caught.value.problems}
@@ -257,7 +257,7 @@ def test_every_problem_is_reported_at_once(management_raw: Raw) -> None:
         "account.region",
         "organization.accounts[1].name",
         "organization.accounts[2].ou",
-        "organization.serviceControlPolicies[0].file",
+        "organization.policies[0].file",
     } <= paths
 
 
@@ -274,7 +274,7 @@ def test_invalid_json_policy_is_reported(management_raw: Raw, tmp_path: Path, pr
     for source in (project_dir / "policies").glob("*.json"):
         (tmp_path / source.name).write_text(source.read_text())
     (tmp_path / "region-deny.json").write_text('{"Version": "2012-10-17", "Statement": [')
-    with pytest.raises(SettingsError, match=r"serviceControlPolicies\[0\]\.file: 'region-deny.json' is not valid JSON"):
+    with pytest.raises(SettingsError, match=r"policies\[0\]\.file: 'region-deny.json' is not valid JSON"):
         parse_settings(management_raw, policy_dir=tmp_path)
 
 

@@ -57,10 +57,10 @@ def _deny(sid: str = "DenyAll", **extra: Any) -> dict[str, Any]:
 
 
 def _attach(raw: Raw, file: str, target: str = "ou:Sandbox") -> int:
-    _org(raw)["serviceControlPolicies"].append(
-        {"name": "extra", "file": file, "description": "test", "targets": [target]}
+    _org(raw)["policies"].append(
+        {"name": "extra", "type": "SERVICE_CONTROL_POLICY", "file": file, "description": "test", "targets": [target]}
     )
-    return len(_org(raw)["serviceControlPolicies"]) - 1
+    return len(_org(raw)["policies"]) - 1
 
 
 # -- Every problem at once (section 6) -------------------------------------------------------------------------
@@ -162,7 +162,7 @@ def test_an_scp_denying_everything_to_everyone_is_refused(
     folder = _policy_dir(project_dir, tmp_path, **{"deny-all": _deny()})
     index = _attach(management_raw, "deny-all.json")
     found = _problems(management_raw, policy_dir=folder)
-    (message,) = found[f"organization.serviceControlPolicies[{index}].file"]
+    (message,) = found[f"organization.policies[{index}].file"]
     assert "would deny the exempt role 'OrganizationAccountAccessRole' everything" in message
 
 
@@ -175,7 +175,7 @@ def test_an_exemption_that_leaves_one_exempt_role_out_is_refused(
     folder = _policy_dir(project_dir, tmp_path, **{"deny-most": only_one})
     index = _attach(management_raw, "deny-most.json")
     found = _problems(management_raw, policy_dir=folder)
-    (message,) = found[f"organization.serviceControlPolicies[{index}].file"]
+    (message,) = found[f"organization.policies[{index}].file"]
     assert "'docustack-break-glass' everything" in message
 
 
@@ -212,8 +212,8 @@ def test_an_scp_the_simulator_cannot_decide_is_warned_about_not_passed_unchecked
     folder = _policy_dir(project_dir, tmp_path, **{"undecided": document})
     index = _attach(management_raw, "undecided.json")
     settings = parse_settings(management_raw, policy_dir=folder)  # not refused: it may be right
-    (warning,) = (w for w in settings_warnings(settings, policy_dir=folder) if "serviceControlPolicies" in w)
-    assert warning.startswith(f"{CONFIG_KEY}.organization.serviceControlPolicies[{index}].file: cannot be checked")
+    (warning,) = (w for w in settings_warnings(settings, policy_dir=folder) if "policies" in w)
+    assert warning.startswith(f"{CONFIG_KEY}.organization.policies[{index}].file: cannot be checked")
     assert named in warning
 
 
@@ -221,8 +221,14 @@ def test_an_scp_the_simulator_cannot_decide_is_warned_about_not_passed_unchecked
 
 
 def test_nine_scps_on_one_target_plus_full_aws_access_are_accepted(management_raw: Raw) -> None:
-    _org(management_raw)["serviceControlPolicies"].extend(
-        {"name": f"extra-{i}", "file": "require-s3-encryption.json", "description": "t", "targets": ["ou:Workloads"]}
+    _org(management_raw)["policies"].extend(
+        {
+            "name": f"extra-{i}",
+            "type": "SERVICE_CONTROL_POLICY",
+            "file": "require-s3-encryption.json",
+            "description": "t",
+            "targets": ["ou:Workloads"],
+        }
         for i in range(7)
     )
     parse_settings(management_raw)  # 9 + FullAWSAccess = 10: refused before the quota change
@@ -382,8 +388,14 @@ def test_the_program_reads_the_policy_files_of_its_own_project(
     stack_file = copy / "Pulumi.management.yaml"
     stack_document = yaml.safe_load(stack_file.read_text(encoding="utf-8"))
     settings = stack_document["config"][CONFIG_KEY]
-    settings["organization"]["serviceControlPolicies"].append(
-        {"name": "only-here", "file": "only-here.json", "description": "t", "targets": ["ou:Sandbox"]}
+    settings["organization"]["policies"].append(
+        {
+            "name": "only-here",
+            "type": "SERVICE_CONTROL_POLICY",
+            "file": "only-here.json",
+            "description": "t",
+            "targets": ["ou:Sandbox"],
+        }
     )
     stack_file.write_text(yaml.safe_dump(stack_document), encoding="utf-8")
     stack_plan = plan.plan_stack(copy, "management")
