@@ -115,6 +115,10 @@ STATEMENT_SOURCES: dict[tuple[str, str], tuple[str, ...]] = {
         "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_config.html",
         # Associate/DisassociateResourceTypes change the recorder's recording group.
         f"{SAR}list_awsconfig.html",
+        # The organization baseline's service-managed StackSet makes the recorder as stacksets-exec-* in each
+        # member account, which the management account's StackSets service-linked role assumes.
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-custom-execution-role.html",
+        "https://docs.aws.amazon.com/aws-managed-policy/latest/reference/CloudFormationStackSetsOrgAdminServiceRolePolicy.html",
     ),
     ("protect-guardrails.json", "DenyLeavingOrSilencingGuardDuty"): (
         f"{SAR}list_amazonguardduty.html",

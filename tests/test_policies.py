@@ -263,6 +263,11 @@ def test_protect_guardrails_keeps_the_detective_controls_running(rendered: dict[
     # Leaving the organization is no repair: it binds the exempt roles too (the management account removes accounts).
     leaving = statements.pop("DenyLeavingTheOrganization")
     assert leaving["Action"] == "organizations:LeaveOrganization" and "Condition" not in leaving
+    # The organization baseline's StackSets execution role makes the Config recorder in every member account: the
+    # Config statement exempts it too, and no other statement does.
+    config = statements.pop("DenyStoppingOrChangingConfig")
+    stacksets = "arn:aws:iam::*:role/stacksets-exec-*"
+    assert config["Condition"] == {"ArnNotLike": {"aws:PrincipalARN": [*exempt, stacksets]}}
     for statement in statements.values():
         assert statement["Condition"] == {"ArnNotLike": {"aws:PrincipalARN": exempt}}, statement["Sid"]
 
@@ -297,7 +302,13 @@ def test_the_exempt_roles_are_exempt_from_exactly_what_the_readme_says(rendered:
         (name, statement["Sid"])
         for name, document in rendered.items()
         for statement in document["Statement"]
-        if statement.get("Condition", {}).get("ArnNotLike", {}).get("aws:PrincipalARN") != exempt
+        # The Config statement exempts the StackSets execution role as well (the organization baseline).
+        if [
+            arn
+            for arn in statement.get("Condition", {}).get("ArnNotLike", {}).get("aws:PrincipalARN", [])
+            if not (statement["Sid"] == "DenyStoppingOrChangingConfig" and arn.endswith(":role/stacksets-exec-*"))
+        ]
+        != exempt
     }
     # The data-protection statements and the denial of leaving the organization bind the exempt roles too; every
     # other statement exempts them.
