@@ -117,6 +117,17 @@ READ_ACTIONS: dict[str, tuple[str, ...]] = {
         "organizations:ListPoliciesForTarget",
     ),
     "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock": ("s3:GetAccountPublicAccessBlock",),
+    # The organization baseline (issue 12): the StackSet and its instances, read from the management account.
+    "aws:cloudformation/stackSet:StackSet": ("cloudformation:DescribeStackSet",),
+    "aws:cloudformation/stackSetInstance:StackSetInstance": (
+        "cloudformation:DescribeStackSet",
+        "cloudformation:DescribeStackInstance",
+        "cloudformation:ListStackInstances",
+    ),
+    # A budget and its notifications and subscribers are read with budgets:ViewBudget
+    # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbudgetservice.html).
+    "aws:budgets/budget:Budget": ("budgets:ViewBudget", "budgets:ListTagsForResource"),
+    "aws:costexplorer/costAllocationTag:CostAllocationTag": ("ce:ListCostAllocationTags",),
     # Bucket settings only; HeadBucket needs s3:ListBucket, which is granted on the stack's own buckets alone
     # (BUCKET_LIST_ACTION), never on "*": object keys are not for a pull request to browse.
     "aws:s3/bucket:Bucket": (
@@ -195,6 +206,10 @@ MANAGEMENT_STACK_TYPES: tuple[str, ...] = (
     "aws:organizations/policy:Policy",
     "aws:organizations/policyAttachment:PolicyAttachment",
     "aws:securityhub/organizationAdminAccount:OrganizationAdminAccount",
+    "aws:cloudformation/stackSet:StackSet",
+    "aws:cloudformation/stackSetInstance:StackSetInstance",
+    "aws:budgets/budget:Budget",
+    "aws:costexplorer/costAllocationTag:CostAllocationTag",
 )
 # The management stack in the Log Archive and Audit accounts, through <prefix>-readonly (one role shape for
 # both: the Log Archive's buckets and key, the Audit account's aggregator and organization settings, Config).

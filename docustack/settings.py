@@ -259,6 +259,7 @@ PolicyType = Literal[
     "AISERVICES_OPT_OUT_POLICY",
     "DECLARATIVE_POLICY_EC2",
     "BACKUP_POLICY",
+    "S3_POLICY",
 ]
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from docustack.text_files import UnreadableText, read_utf8
+from policies.s3_policy import s3_policy_problems
 
 POLICY_DIR = Path(__file__).resolve().parent
 
@@ -58,6 +59,9 @@ QUOTAS: dict[str, PolicyQuota] = {
     "AISERVICES_OPT_OUT_POLICY": PolicyQuota(max_characters=2500, max_attached_per_target=5),
     "DECLARATIVE_POLICY_EC2": PolicyQuota(max_characters=10000, max_attached_per_target=10),
     "BACKUP_POLICY": PolicyQuota(max_characters=10000, max_attached_per_target=10),
+    # S3 policies (account-level Block Public Access): the declarative syntax's numbers, as for EC2 declarative
+    # policies (UNVERIFIED: the quotas page read here predates the type).
+    "S3_POLICY": PolicyQuota(max_characters=10000, max_attached_per_target=10),
 }
 # The policy types this program can declare, in the order the organization chart lists them. Authorization
 # policies (SCPs, RCPs) are IAM policy documents; the others use the management-policy syntax
@@ -71,6 +75,7 @@ SHORT_NAMES: dict[str, str] = {
     "AISERVICES_OPT_OUT_POLICY": "AI services opt-out policy",
     "DECLARATIVE_POLICY_EC2": "EC2 declarative policy",
     "BACKUP_POLICY": "backup policy",
+    "S3_POLICY": "S3 policy",
 }
 PLURAL_NAMES: dict[str, str] = {
     policy_type: f"{name[:-1]}ies" if name.endswith("policy") else f"{name}s"
@@ -369,6 +374,7 @@ SYNTAX: dict[str, Callable[[Any], list[str]]] = {
     "AISERVICES_OPT_OUT_POLICY": management_policy_problems,
     "DECLARATIVE_POLICY_EC2": management_policy_problems,
     "BACKUP_POLICY": management_policy_problems,
+    "S3_POLICY": s3_policy_problems,
 }
 
 

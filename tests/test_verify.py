@@ -78,6 +78,14 @@ BASELINE_CHECKS = {
 }
 # What the management stack needs in every member account.
 MEMBER_CHECKS = {"ORG-MEMBER-ACCESS-ROLE", "MEMBER-READ-ONLY-ROLE"}
+# The organization baseline and cost attribution (docustack/verify/baseline_org_checks.py).
+ORGANIZATION_BASELINE_CHECKS = {
+    "BASELINE-STACKSET",
+    "BASELINE-INSTANCES",
+    "BASELINE-RECORDERS",
+    "BUDGETS",
+    "COST-ALLOCATION-TAGS",
+}
 MANAGEMENT_CHECKS = {
     "ACCOUNT-IDENTITY",
     *ORGANIZATION_CHECKS,
@@ -85,6 +93,7 @@ MANAGEMENT_CHECKS = {
     *AUDIT_CHECKS,
     *BASELINE_CHECKS,
     *MEMBER_CHECKS,
+    *ORGANIZATION_BASELINE_CHECKS,
 }
 
 
@@ -245,6 +254,9 @@ TAMPERING: dict[str, tuple[Callable[[LiveFoundation, pytest.MonkeyPatch], None],
             ("LOG-ARCHIVE-KEY", "key:alias/log-archive"),
             ("ORG-MEMBER-ACCESS-ROLE", "account:log-archive/role:OrganizationAccountAccessRole"),
             ("MEMBER-READ-ONLY-ROLE", "account:log-archive/role:docustack-readonly"),
+            # the baseline delivers to the Log Archive's Config bucket, and the budget is filtered on the account
+            ("BASELINE-STACKSET", "stackset:docustack-organization-baseline"),
+            ("BUDGETS", "budget:docustack-log-archive-monthly"),
         },
     ),
     "account closed": (
@@ -324,6 +336,7 @@ def test_moved_ou_is_found_elsewhere(live_foundation: LiveFoundation, project_di
                 "ORG-FULLAWSACCESS",
                 *AUDIT_CHECKS,
                 *MEMBER_CHECKS,
+                *(ORGANIZATION_BASELINE_CHECKS - {"COST-ALLOCATION-TAGS"}),
             },
         ),
     ],
