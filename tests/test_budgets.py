@@ -163,3 +163,18 @@ def test_a_malformed_sns_topic_is_refused(management_raw: dict[str, Any]) -> Non
     raw["organization"]["budgets"]["default"]["notifications"] = [_alert(snsTopicArns=["costs-topic"])]
     problems = _problems(raw)
     assert "SNS topic ARN" in problems["organization.budgets.default.notifications[0].snsTopicArns[0]"]
+
+
+def test_the_plan_shows_each_accounts_budget(stack_plans: dict[str, StackPlan]) -> None:
+    from docustack import plan
+
+    management = stack_plans["management"]
+    rows = {row["account"]: row for row in plan.render_json(management)["budgets"]}
+    assert set(rows) == {"log-archive", "audit", "dev", "staging", "prod"}
+    assert rows["log-archive"]["monthlyLimitUsd"] == 500 and rows["log-archive"]["ou"] == "Security"
+    assert rows["dev"]["budgetName"] == "docustack-dev-monthly"
+    assert "FORECASTED > 100 % -> <budget-alerts-email>" in rows["dev"]["alerts"]
+    text = plan.render_text(management)
+    assert "    dev (Workloads): 1000.00 USD; alerts FORECASTED > 100 %" in text
+    assert "| dev | Workloads | 1000.00 |" in plan.render_markdown(management)
+    assert plan.render_json(stack_plans["dev"])["budgets"] == []
