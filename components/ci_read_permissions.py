@@ -169,11 +169,9 @@ READ_ACTIONS: dict[str, tuple[str, ...]] = {
 BUCKET_LIST_ACTION = "s3:ListBucket"
 
 # The resource types each read-only role covers, by where the stack registers them.
-# An account stack (dev, staging, prod) in its own account: state backend, account settings, CI roles, Config.
+# An account stack (dev, staging, prod) in its own account: state backend and CI roles. (Config recording and
+# account-level S3 Block Public Access are the organization baseline's and the S3 policy's now.)
 ACCOUNT_STACK_TYPES: tuple[str, ...] = (
-    "aws:cfg/deliveryChannel:DeliveryChannel",
-    "aws:cfg/recorder:Recorder",
-    "aws:cfg/recorderStatus:RecorderStatus",
     "aws:dynamodb/table:Table",  # the optional Terraform lock table (stateBackend.terraformLockTable)
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
     "aws:iam/role:Role",
@@ -182,7 +180,6 @@ ACCOUNT_STACK_TYPES: tuple[str, ...] = (
     "aws:kms/alias:Alias",
     "aws:kms/key:Key",
     "aws:kms/keyPolicy:KeyPolicy",
-    "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock",
     "aws:s3/bucket:Bucket",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
@@ -195,6 +192,10 @@ ACCOUNT_STACK_TYPES: tuple[str, ...] = (
 # the organization trail and its log group, the delegations of GuardDuty, Security Hub and Config.
 MANAGEMENT_STACK_TYPES: tuple[str, ...] = (
     *ACCOUNT_STACK_TYPES,
+    # the management account's own Config recorder (StackSets never deploy to the management account)
+    "aws:cfg/deliveryChannel:DeliveryChannel",
+    "aws:cfg/recorder:Recorder",
+    "aws:cfg/recorderStatus:RecorderStatus",
     "aws:cloudtrail/trail:Trail",
     "aws:cloudwatch/logGroup:LogGroup",
     "aws:guardduty/detector:Detector",
@@ -241,10 +242,12 @@ MEMBER_TYPES: tuple[str, ...] = (
 # What `docustack verify` calls beyond the resource reads above, per role. tests/test_ci_read_permissions.py
 # records every call verify makes against the moto foundation and keeps this exact: nothing missing, nothing unused.
 VERIFY_ACTIONS: dict[str, tuple[str, ...]] = {
-    "account": (),
+    # ACCOUNT-PUBLIC-ACCESS-BLOCK reads what the organization's S3 policy turns on (no stack manages it any more)
+    "account": ("s3:GetAccountPublicAccessBlock",),
     "management": (
         "organizations:ListOrganizationalUnitsForParent",  # an OU moved or renamed is found elsewhere
         "organizations:ListPolicies",  # the SCPs are found by name
+        "s3:GetAccountPublicAccessBlock",
     ),
     "member": (),
 }

@@ -1,10 +1,12 @@
 """What each stack is made of: the composition ``__main__.py`` runs, from typed settings to components.
 
 The management stack (the one whose settings have ``organization``) owns the organization, its OUs, the
-member accounts and the service control policies, and with ``organization.auditServices`` the audit services:
-the Log Archive, the organization trail, AWS Config in every account it reaches, the Config aggregator,
-GuardDuty and Security Hub. Every stack, the management one too, lays down its own account's baseline: S3 Block
-Public Access, its state backend and its CI roles. Every stack gets an AWS provider pinned to its own account and
+member accounts and the organization policies of every type, and with ``organization.auditServices`` the audit
+services: the Log Archive, the organization trail, AWS Config in the management account, the Config aggregator,
+GuardDuty and Security Hub; with ``organization.baseline`` the organization baseline (a service-managed StackSet
+recording AWS Config in every member account), with ``organization.budgets`` a budget per member account, and
+the cost-allocation tag activations. Every stack, the management one too, lays down its own account's
+baseline: its state backend and its CI roles (account-level S3 Block Public Access is the S3 policy's). Every stack gets an AWS provider pinned to its own account and
 region; default providers are disabled in the stack files, so no resource can land elsewhere by accident.
 Resources in the Log Archive and Audit accounts go through providers that assume the account's access role in an
 update and its read-only role (``<prefix>-readonly``) in a preview, pinned the same way.
