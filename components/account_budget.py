@@ -34,11 +34,19 @@ class BudgetAlert:
 
 
 @dataclass(frozen=True)
-class AccountBudgetArgs:
+class AccountBudgetSpec:
+    """One member account's budget."""
+
+    account_name: str
     budget_name: str
     account_id: pulumi.Input[str]
     monthly_limit_usd: float
     alerts: Sequence[BudgetAlert]
+
+
+@dataclass(frozen=True)
+class AccountBudgetsArgs:
+    budgets: Sequence[AccountBudgetSpec]
 
 
 def limit_amount(monthly_limit_usd: float) -> str:
@@ -46,33 +54,38 @@ def limit_amount(monthly_limit_usd: float) -> str:
     return f"{monthly_limit_usd:.2f}"
 
 
-class AccountBudget(pulumi.ComponentResource):
-    """One COST budget, monthly, filtered on one linked account; pass the management account's provider."""
+class AccountBudgets(pulumi.ComponentResource):
+    """One COST budget per member account, monthly, each filtered on its linked account; pass the management
+    account's provider. One component for all of them: a budget is a single resource, and an organization of
+    hundreds of accounts plans faster without a component around each (README, "Scale")."""
 
-    budget_name: pulumi.Output[str]
+    budget_names: dict[str, pulumi.Output[str]]
 
-    def __init__(self, name: str, args: AccountBudgetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("docustack:cost:AccountBudget", name, None, opts)
-        budget = aws.budgets.Budget(
-            f"{name}-budget",
-            name=args.budget_name,
-            budget_type=BUDGET_TYPE,
-            time_unit=TIME_UNIT,
-            limit_amount=limit_amount(args.monthly_limit_usd),
-            limit_unit=LIMIT_UNIT,
-            cost_filters=[aws.budgets.BudgetCostFilterArgs(name="LinkedAccount", values=[args.account_id])],
-            notifications=[
-                aws.budgets.BudgetNotificationArgs(
-                    comparison_operator=COMPARISON,
-                    notification_type=alert.notification_type,
-                    threshold=alert.threshold_percent,
-                    threshold_type=THRESHOLD_TYPE,
-                    subscriber_email_addresses=list(alert.emails) or None,
-                    subscriber_sns_topic_arns=list(alert.sns_topic_arns) or None,
-                )
-                for alert in args.alerts
-            ],
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.budget_name = budget.name
-        self.register_outputs({"budget_name": self.budget_name})
+    def __init__(self, name: str, args: AccountBudgetsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("docustack:cost:AccountBudgets", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.budget_names = {}
+        for spec in args.budgets:
+            budget = aws.budgets.Budget(
+                f"{name}-{spec.account_name}",
+                name=spec.budget_name,
+                budget_type=BUDGET_TYPE,
+                time_unit=TIME_UNIT,
+                limit_amount=limit_amount(spec.monthly_limit_usd),
+                limit_unit=LIMIT_UNIT,
+                cost_filters=[aws.budgets.BudgetCostFilterArgs(name="LinkedAccount", values=[spec.account_id])],
+                notifications=[
+                    aws.budgets.BudgetNotificationArgs(
+                        comparison_operator=COMPARISON,
+                        notification_type=alert.notification_type,
+                        threshold=alert.threshold_percent,
+                        threshold_type=THRESHOLD_TYPE,
+                        subscriber_email_addresses=list(alert.emails) or None,
+                        subscriber_sns_topic_arns=list(alert.sns_topic_arns) or None,
+                    )
+                    for alert in spec.alerts
+                ],
+                opts=child,
+            )
+            self.budget_names[spec.account_name] = budget.name
+        self.register_outputs({"budget_names": self.budget_names})

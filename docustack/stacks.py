@@ -51,7 +51,7 @@ from components import (
     SecurityHubOrganization,
     StateBackendArgs,
 )
-from components.account_budget import AccountBudget, AccountBudgetArgs, BudgetAlert
+from components.account_budget import AccountBudgets, AccountBudgetsArgs, AccountBudgetSpec, BudgetAlert
 from components.config_aggregator import DELEGATED_SERVICES
 from components.cost_allocation_tags import CostAllocationTags, CostAllocationTagsArgs
 from components.github_ci_roles import github_oidc_provider_arn
@@ -466,12 +466,12 @@ def compose_budgets(
     assert organization_settings is not None
     if organization_settings.budgets is None:
         return {}
-    names: dict[str, pulumi.Output[str]] = {}
+    specs = []
     for account in organization_settings.accounts:
         limit, notifications = resolved_budget(organization_settings, account)
-        budget = AccountBudget(
-            f"budget-{account.name}",
-            AccountBudgetArgs(
+        specs.append(
+            AccountBudgetSpec(
+                account_name=account.name,
                 budget_name=settings.budget_name(account.name),
                 account_id=accounts[account.name].account_id,
                 monthly_limit_usd=limit,
@@ -479,10 +479,12 @@ def compose_budgets(
                     BudgetAlert(n.type, n.threshold_percent, tuple(n.emails), tuple(n.sns_topic_arns))
                     for n in notifications
                 ),
-            ),
-            opts=pulumi.ResourceOptions(provider=provider),
+            )
         )
-        names[account.name] = budget.budget_name
+    budgets = AccountBudgets(
+        "budget", AccountBudgetsArgs(budgets=tuple(specs)), opts=pulumi.ResourceOptions(provider=provider)
+    )
+    names = budgets.budget_names
     return {"budgetNames": names}
 
 

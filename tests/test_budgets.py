@@ -29,10 +29,10 @@ def test_every_member_account_has_a_budget_filtered_on_it(stack_plans: dict[str,
     plan = stack_plans["management"].plan
     settings = stack_plans["management"].settings
     assert settings.organization is not None
-    management = plan.by_urn(plan.one(BUDGET, "budget-dev-budget").provider_urn)
+    management = plan.by_urn(plan.one(BUDGET, "budget-dev").provider_urn)
     assert management.name == "management-account"  # made in the management account
     for account in settings.organization.accounts:
-        budget = plan.one(BUDGET, f"budget-{account.name}-budget")
+        budget = plan.one(BUDGET, f"budget-{account.name}")
         account_id = plan.one(ACCOUNT, f"{account.name}-account").outputs["id"]
         assert budget.inputs["costFilters"] == [{"name": "LinkedAccount", "values": [account_id]}]
         assert budget.inputs["budgetType"] == "COST"
@@ -42,8 +42,8 @@ def test_every_member_account_has_a_budget_filtered_on_it(stack_plans: dict[str,
         kinds = {(n["notificationType"], n["threshold"]) for n in budget.inputs["notifications"]}
         assert kinds == {("FORECASTED", 100.0), ("ACTUAL", 80.0), ("ACTUAL", 100.0)}
     # Defaults per OU: the Security OU's limit for the Log Archive, the organization default for a workload.
-    assert plan.one(BUDGET, "budget-log-archive-budget").inputs["limitAmount"] == "500.00"
-    assert plan.one(BUDGET, "budget-dev-budget").inputs["limitAmount"] == "1000.00"
+    assert plan.one(BUDGET, "budget-log-archive").inputs["limitAmount"] == "500.00"
+    assert plan.one(BUDGET, "budget-dev").inputs["limitAmount"] == "1000.00"
 
 
 def test_the_nearest_setting_wins(management_raw: dict[str, Any]) -> None:

@@ -184,11 +184,11 @@ def test_a_grown_organization_gets_the_baseline_and_a_budget_without_code_change
     assert {ou_ids["ou-workloads-regulated"], ou_ids["ou-workloads-regulated-claims"], ou_ids["ou-sandbox"]} <= targets
     for name in ("sandbox-alice", "claims"):
         account_id = plan.one(ACCOUNT, f"{name}-account").outputs["id"]
-        budget = plan.one("aws:budgets/budget:Budget", f"budget-{name}-budget")
+        budget = plan.one("aws:budgets/budget:Budget", f"budget-{name}")
         assert budget.inputs["costFilters"] == [{"name": "LinkedAccount", "values": [account_id]}]
     # The sandbox gets the Sandbox OU's small limit, the nested workload account the default.
-    assert plan.one("aws:budgets/budget:Budget", "budget-sandbox-alice-budget").inputs["limitAmount"] == "100.00"
-    assert plan.one("aws:budgets/budget:Budget", "budget-claims-budget").inputs["limitAmount"] == "1000.00"
+    assert plan.one("aws:budgets/budget:Budget", "budget-sandbox-alice").inputs["limitAmount"] == "100.00"
+    assert plan.one("aws:budgets/budget:Budget", "budget-claims").inputs["limitAmount"] == "1000.00"
     # Still one recorder in the program: the management account's.
     assert [r.name for r in plan.by_type("aws:cfg/recorder:Recorder")] == ["config-management-us-east-1-recorder"]
 
