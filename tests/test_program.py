@@ -106,6 +106,7 @@ def test_scps_are_attached_where_the_strategy_document_says(stack_plans: dict[st
             ("protect-log-archive", log_archive),
             ("require-s3-encryption", workloads),
             ("deny-public-s3", workloads),
+            ("s3-block-public-access", root_id),  # the S3 policy: account-level Block Public Access everywhere
         ]
     )
 
@@ -121,11 +122,13 @@ def test_attachments_wait_for_the_organization(stack_plans: dict[str, StackPlan]
 def test_scp_content_is_the_minified_rendered_file(stack_plans: dict[str, StackPlan]) -> None:
     stack_plan = stack_plans["management"]
     assert stack_plan.settings.organization is not None
-    files = {scp.name: scp.file for scp in stack_plan.settings.organization.service_control_policies}
+    declared = {entry.name: entry for entry in stack_plan.settings.organization.policies}
     for policy in stack_plan.plan.by_type(POLICY):
-        expected = policies.render_file(files[policy.inputs["name"]], stack_plan.settings.policy_variables())
+        entry = declared[policy.inputs["name"]]
+        expected = policies.render_file(entry.file, stack_plan.settings.policy_variables(), policy_type=entry.type)
         assert policy.inputs["content"] == expected
-        assert policy.inputs["type"] == "SERVICE_CONTROL_POLICY"
+        assert policy.inputs["type"] == entry.type
+    assert {p.inputs["type"] for p in stack_plan.plan.by_type(POLICY)} == {"SERVICE_CONTROL_POLICY", "S3_POLICY"}
 
 
 def test_placeholders_warn_in_preview(project_dir: Path, stack_plans: dict[str, StackPlan]) -> None:
