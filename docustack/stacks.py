@@ -466,7 +466,7 @@ def compose_budgets(
     assert organization_settings is not None
     if organization_settings.budgets is None:
         return {}
-    specs = []
+    specs: list[AccountBudgetSpec] = []
     for account in organization_settings.accounts:
         limit, notifications = resolved_budget(organization_settings, account)
         specs.append(

@@ -100,6 +100,9 @@ def test_a_policy_file_that_cannot_be_read_is_a_policy_error_naming_it(case: str
 
 def test_the_repository_policies_still_load() -> None:
     for path in sorted(policies.POLICY_DIR.glob("*.json")):
+        if path.name == "s3-block-public-access.json":  # an S3 policy (S3_POLICY), not an IAM document
+            assert policies.load(path.name, "S3_POLICY")["s3_attributes"]
+            continue
         assert policies.load(path.name)["Statement"]
 
 
