@@ -336,7 +336,8 @@ def member_session(account_id: str) -> boto3.Session:
 
 def build_account_baseline(raw: dict[str, Any], stack: str) -> StackSettings:
     """The stack's own account as its first deployment leaves it: the state backend made by ``docustack
-    bootstrap`` (whose key ID then fills ``stateBackend.keyId``), account-level Block Public Access, GitHub's
+    bootstrap`` (whose key ID then fills ``stateBackend.keyId``), account-level Block Public Access (what the
+    organization's S3 policy turns on; moto has no S3 policies, so it is set at the account here), GitHub's
     OIDC provider and the CI roles with the trust policies the component declares. Returns the settings."""
     raw["stateBackend"]["keyId"] = "<state-key-id>"
     settings = parse_settings(raw, source="moto")
