@@ -84,8 +84,10 @@ class OrganizationBaseline(pulumi.ComponentResource):
             capabilities=list(CAPABILITIES),
             template_body=args.template_body,
             parameters=parameters,
-            # Service-managed StackSets take no administration role; AWS reports one back, which the provider's
-            # docs say to ignore (pulumi-aws cloudformation.StackSet, "administration_role_arn").
+            # Service-managed StackSets take no administration role (pulumi-aws cloudformation.StackSet:
+            # administration_role_arn "must be defined when using the SELF_MANAGED permission model"), but AWS
+            # reports one back, so Terraform modules for service-managed StackSets ignore it to avoid a perpetual
+            # diff (UNVERIFIED in AWS's or the provider's documentation; common practice, not observed here).
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=list(args.after), ignore_changes=["administrationRoleArn"]
             ),
