@@ -1,4 +1,4 @@
-"""What every account stack lays down in its own account: S3 Block Public Access, the state backend, CI roles."""
+"""What every account stack lays down in its own account: the state backend and the CI roles."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ import dataclasses
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 
 from components.github_ci_roles import GithubCiRoles, GithubCiRolesArgs
 from components.state_backend import StateBackend, StateBackendArgs
-from docustack.state_backend_spec import PUBLIC_ACCESS_BLOCK
 
 
 @dataclass(frozen=True)
@@ -21,12 +19,16 @@ class AccountBaselineArgs:
 
 
 class AccountBaseline(pulumi.ComponentResource):
-    """The account's baseline.
+    """The account's baseline: the state backend and the GitHub CI roles, whose preview role may read that
+    backend's state and decrypt with its key.
 
-    Account-level S3 Block Public Access, all four flags: the Deny Public S3 SCP cannot inspect a bucket's own
-    settings, so the account-wide block is what keeps buckets private
-    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html). Then the state backend and
-    the GitHub CI roles, whose preview role may read that backend's state and decrypt with its key.
+    Account-level S3 Block Public Access is no longer made here: the management stack's S3 policy
+    (``s3-block-public-access``, type ``S3_POLICY``, attached at the root) turns on all four flags in every account,
+    new ones included, and once it applies S3 refuses an account-level ``PutPublicAccessBlock`` (403)
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_PutPublicAccessBlock.html;
+    https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_s3.html). A stack deployed
+    before that change still has the resource in its state: README, "The organization baseline", says how to let
+    it go without a call to AWS.
     """
 
     state_backend: StateBackend
@@ -35,14 +37,6 @@ class AccountBaseline(pulumi.ComponentResource):
     def __init__(self, name: str, args: AccountBaselineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("docustack:baseline:AccountBaseline", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        aws.s3.AccountPublicAccessBlock(
-            f"{name}-account-public-access-block",
-            block_public_acls=PUBLIC_ACCESS_BLOCK["BlockPublicAcls"],
-            ignore_public_acls=PUBLIC_ACCESS_BLOCK["IgnorePublicAcls"],
-            block_public_policy=PUBLIC_ACCESS_BLOCK["BlockPublicPolicy"],
-            restrict_public_buckets=PUBLIC_ACCESS_BLOCK["RestrictPublicBuckets"],
-            opts=child,
-        )
         self.state_backend = StateBackend(f"{name}-state", args.state_backend, opts=child)
         self.ci_roles = GithubCiRoles(
             f"{name}-ci",

@@ -117,6 +117,17 @@ READ_ACTIONS: dict[str, tuple[str, ...]] = {
         "organizations:ListPoliciesForTarget",
     ),
     "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock": ("s3:GetAccountPublicAccessBlock",),
+    # The organization baseline (issue 12): the StackSet and its instances, read from the management account.
+    "aws:cloudformation/stackSet:StackSet": ("cloudformation:DescribeStackSet",),
+    "aws:cloudformation/stackSetInstance:StackSetInstance": (
+        "cloudformation:DescribeStackSet",
+        "cloudformation:DescribeStackInstance",
+        "cloudformation:ListStackInstances",
+    ),
+    # A budget and its notifications and subscribers are read with budgets:ViewBudget
+    # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbudgetservice.html).
+    "aws:budgets/budget:Budget": ("budgets:ViewBudget", "budgets:ListTagsForResource"),
+    "aws:costexplorer/costAllocationTag:CostAllocationTag": ("ce:ListCostAllocationTags",),
     # Bucket settings only; HeadBucket needs s3:ListBucket, which is granted on the stack's own buckets alone
     # (BUCKET_LIST_ACTION), never on "*": object keys are not for a pull request to browse.
     "aws:s3/bucket:Bucket": (
@@ -166,11 +177,9 @@ READ_ACTIONS: dict[str, tuple[str, ...]] = {
 BUCKET_LIST_ACTION = "s3:ListBucket"
 
 # The resource types each read-only role covers, by where the stack registers them.
-# An account stack (dev, staging, prod) in its own account: state backend, account settings, CI roles, Config.
+# An account stack (dev, staging, prod) in its own account: state backend and CI roles. (Config recording and
+# account-level S3 Block Public Access are the organization baseline's and the S3 policy's now.)
 ACCOUNT_STACK_TYPES: tuple[str, ...] = (
-    "aws:cfg/deliveryChannel:DeliveryChannel",
-    "aws:cfg/recorder:Recorder",
-    "aws:cfg/recorderStatus:RecorderStatus",
     "aws:dynamodb/table:Table",  # the optional Terraform lock table (stateBackend.terraformLockTable)
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
     "aws:iam/role:Role",
@@ -179,7 +188,6 @@ ACCOUNT_STACK_TYPES: tuple[str, ...] = (
     "aws:kms/alias:Alias",
     "aws:kms/key:Key",
     "aws:kms/keyPolicy:KeyPolicy",
-    "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock",
     "aws:s3/bucket:Bucket",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
@@ -192,6 +200,10 @@ ACCOUNT_STACK_TYPES: tuple[str, ...] = (
 # the organization trail and its log group, the delegations of GuardDuty, Security Hub and Config.
 MANAGEMENT_STACK_TYPES: tuple[str, ...] = (
     *ACCOUNT_STACK_TYPES,
+    # the management account's own Config recorder (StackSets never deploy to the management account)
+    "aws:cfg/deliveryChannel:DeliveryChannel",
+    "aws:cfg/recorder:Recorder",
+    "aws:cfg/recorderStatus:RecorderStatus",
     "aws:cloudtrail/trail:Trail",
     "aws:cloudwatch/logGroup:LogGroup",
     "aws:guardduty/detector:Detector",
@@ -210,6 +222,10 @@ MANAGEMENT_STACK_TYPES: tuple[str, ...] = (
     "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment",
     "aws:ssoadmin/permissionSet:PermissionSet",
     "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy",
+    "aws:cloudformation/stackSet:StackSet",
+    "aws:cloudformation/stackSetInstance:StackSetInstance",
+    "aws:budgets/budget:Budget",
+    "aws:costexplorer/costAllocationTag:CostAllocationTag",
 )
 # The management stack in the Log Archive and Audit accounts, through <prefix>-readonly (one role shape for
 # both: the Log Archive's buckets and key, the Audit account's aggregator and organization settings, Config).
@@ -241,12 +257,14 @@ MEMBER_TYPES: tuple[str, ...] = (
 # What `docustack verify` calls beyond the resource reads above, per role. tests/test_ci_read_permissions.py
 # records every call verify makes against the moto foundation and keeps this exact: nothing missing, nothing unused.
 VERIFY_ACTIONS: dict[str, tuple[str, ...]] = {
-    "account": (),
+    # ACCOUNT-PUBLIC-ACCESS-BLOCK reads what the organization's S3 policy turns on (no stack manages it any more)
+    "account": ("s3:GetAccountPublicAccessBlock",),
     "management": (
         "organizations:ListOrganizationalUnitsForParent",  # an OU moved or renamed is found elsewhere
         "organizations:ListPolicies",  # the SCPs are found by name
         "sso:ListInstances",  # the Identity Center instance the settings name
         "sso:ListPermissionSets",  # permission sets are found by name, undeclared ones included
+        "s3:GetAccountPublicAccessBlock",
     ),
     "member": (),
 }

@@ -20,7 +20,7 @@ from pulumi import RunError
 import policies
 from docustack import access, offline
 from docustack.project import ProjectError, read_stack_config, settings_from_config
-from docustack.settings import ROOT_TARGET, StackSettings, iter_ous
+from docustack.settings import ROOT_TARGET, StackSettings, iter_ous, resolved_budget
 
 # The inputs worth a reviewer's eye, by resource type. Everything else is in the JSON of a real preview.
 KEY_SETTINGS: dict[str, tuple[str, ...]] = {
@@ -97,7 +97,37 @@ def render_text(stack_plan: StackPlan) -> str:
         lines.append(f"  Organization chart ({chart_legend(settings)}):")
         lines += ["    " + line for line in chart_lines(organization_chart(settings))]
         lines += ["  " + line for line in access.matrix_text(settings)]
+    budgets = account_budgets(settings)
+    if budgets:
+        lines.append("  Budgets (monthly, in the management account, each filtered on its account):")
+        lines += [
+            f"    {b['account']} ({b['ou']}): {b['monthlyLimitUsd']:.2f} USD; alerts {', '.join(b['alerts'])}"
+            for b in budgets
+        ]
     return "\n".join(lines)
+
+
+def account_budgets(settings: StackSettings) -> list[dict[str, Any]]:
+    """Each member account's budget as the settings resolve it (its own, its nearest OU's, the default)."""
+    organization = settings.organization
+    if organization is None or organization.budgets is None:
+        return []
+    rows = []
+    for account in organization.accounts:
+        limit, notifications = resolved_budget(organization, account)
+        rows.append(
+            {
+                "account": account.name,
+                "ou": account.ou,
+                "budgetName": settings.budget_name(account.name),
+                "monthlyLimitUsd": limit,
+                "alerts": [
+                    f"{n.type} > {n.threshold_percent:g} % -> {', '.join([*n.emails, *n.sns_topic_arns])}"
+                    for n in notifications
+                ],
+            }
+        )
+    return rows
 
 
 def landing_counts(plan: offline.Plan, account_name: str) -> dict[str, int]:
@@ -312,6 +342,15 @@ def render_markdown(stack_plan: StackPlan) -> str:
     if settings.organization is not None:
         lines += ["### Organization chart", "", *chart_mermaid(organization_chart(settings)), ""]
         lines += access.matrix_markdown(settings)
+    budgets = account_budgets(settings)
+    if budgets:
+        lines += ["### Budgets (monthly, USD)", "", "| account | OU | limit | alerts |", "|---|---|---|---|"]
+        lines += [
+            f"| {_markdown_text(b['account'])} | {_markdown_text(b['ou'])} | {b['monthlyLimitUsd']:.2f} | "
+            f"{_markdown_text('; '.join(b['alerts']))} |"
+            for b in budgets
+        ]
+        lines.append("")
     counts: dict[str, int] = {}
     for resource in plan.resources:
         if resource.custom:
@@ -349,6 +388,7 @@ def render_json(stack_plan: StackPlan) -> dict[str, Any]:
         ],
         "organization": chart_json(organization_chart(settings)) if settings.organization else None,
         "access": access.matrix_json(settings) if settings.organization else None,
+        "budgets": account_budgets(settings),
     }
 
 

@@ -23,6 +23,8 @@ LOG_BUCKET = "docustack-log-archive-111122223333"
 CI_DEPLOY = f"arn:aws:iam::{DEV_ID}:role/docustack-github-deploy"
 AUDIT_ANALYST = "arn:aws:iam::111122223333:role/security-analyst"
 CONFIG_SERVICE_LINKED = f"arn:aws:iam::{DEV_ID}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+# The execution role service-managed StackSets creates and acts as in each member account (the organization baseline).
+STACKSETS_EXEC = f"arn:aws:iam::{DEV_ID}:role/stacksets-exec-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 SSE = "s3:x-amz-server-side-encryption"
 LOG_KEY = "arn:aws:kms:us-east-1:111122223333:key/k"
 ALL_USERS = 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'
@@ -518,6 +520,26 @@ PROBES: tuple[Probe, ...] = (
         _req("config:PutConfigurationRecorder", "dev", principal=CONFIG_SERVICE_LINKED),
         True,
         "SCPs never bind service-linked roles",
+    ),
+    Probe(
+        "the organization baseline sets up Config recording in dev",
+        _req("config:PutConfigurationRecorder", "dev", principal=STACKSETS_EXEC),
+        True,
+        "the baseline StackSet makes the recorder as stacksets-exec-* (README, 'The organization baseline')",
+    ),
+    Probe(
+        "a developer takes the StackSets execution role's name",
+        _req("iam:CreateRole", "dev", resource=f"arn:aws:iam::{DEV_ID}:role/stacksets-exec-mine"),
+        False,
+        "a role of that name would pass the Config statement's exemption",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "the StackSets execution role outside the allowed regions",
+        _req("ec2:RunInstances", "dev", region="us-west-2", principal=STACKSETS_EXEC),
+        False,
+        "only the Config statement exempts it",
+        ("region-deny",),
     ),
     Probe(
         "turn off GuardDuty auto-enable from audit",

@@ -156,6 +156,71 @@ class OrganizationalUnitSettings(_Model):
     children: list[OrganizationalUnitSettings] = []
 
 
+# --------------------------------------------------------------------------------------------------------
+# Issue 12: the organization baseline, budgets and cost-allocation tags
+
+# AWS tag values: up to 256 Unicode letters, digits, spaces and _ . : / = + - @
+# (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html, "Tag naming limits and requirements").
+TagValue = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[\w .:/=+\-@]+$")]
+SNS_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
+SnsTopicArn = Annotated[str, _pattern(SNS_TOPIC_ARN, "an SNS topic ARN like arn:aws:sns:us-east-1:111122223333:topic")]
+# The cost-allocation tag keys every resource carries (provider default tags) and the management account activates.
+COST_CENTER_TAG, ENVIRONMENT_TAG = "cost-center", "environment"
+UNASSIGNED_COST_CENTER = "unassigned"
+# Budgets quotas (https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-limits.html): a budget has
+# at most 10 notifications; a notification at most 10 e-mail subscribers and 1 SNS subscriber
+# (https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_NotificationWithSubscribers.html).
+MAX_BUDGET_NOTIFICATIONS = 10
+MAX_EMAIL_SUBSCRIBERS = 10
+MAX_SNS_SUBSCRIBERS = 1
+# The baseline's OUs when the settings name none: the strategy document's three.
+BASELINE_OUS = ("Security", "Sandbox", "Workloads")
+
+
+class CostAllocationSettings(_Model):
+    """The values of the cost-allocation tags on everything the stack creates (provider default tags)."""
+
+    cost_center: TagValue
+    environment: TagValue | None = Field(default=None, description="default: the account's name")
+
+
+class BudgetNotificationSettings(_Model):
+    """One alert: ACTUAL or FORECASTED spend above ``thresholdPercent`` of the limit (above 100 is valid)."""
+
+    type: Literal["ACTUAL", "FORECASTED"]
+    threshold_percent: Annotated[float, Field(ge=0)]
+    emails: list[Email] = []
+    sns_topic_arns: list[SnsTopicArn] = []
+
+
+class BudgetSettings(_Model):
+    """A monthly cost budget; a field left out comes from the account's OU, then from ``budgets.default``."""
+
+    monthly_limit_usd: float | None = None
+    notifications: list[BudgetNotificationSettings] | None = None
+
+
+class BudgetsSettings(_Model):
+    """A budget per member account, made in the management account and filtered on that account.
+
+    ``default`` applies to every account; ``organizationalUnits`` (OU path to budget) overrides it for the
+    accounts of that OU and the OUs below it (the nearest wins); an account's own ``budget`` overrides both.
+    """
+
+    default: BudgetSettings
+    organizational_units: dict[str, BudgetSettings] = {}
+
+
+class BaselineSettings(_Model):
+    """The organization baseline: a service-managed StackSet deploys ``policies/baseline/config-recording.yaml``
+    to every account of these OUs and the OUs nested in them, accounts added later included."""
+
+    organizational_units: list[str] = Field(default=list(BASELINE_OUS), description="OU paths")
+    stack_set_name: Annotated[str, Field(pattern=r"^[a-zA-Z][a-zA-Z0-9-]{0,127}$")] | None = Field(
+        default=None, description="default <prefix>-organization-baseline"
+    )
+
+
 class MemberAccountSettings(_Model):
     """A member account. With ``id`` the existing account is adopted (imported); without, it is created.
 
@@ -177,6 +242,10 @@ class MemberAccountSettings(_Model):
     ou: str = Field(description="path of the OU, e.g. 'Workloads' or 'Workloads/Regulated'")
     id: AccountId | None = None
     role_name: RoleName = "OrganizationAccountAccessRole"
+    budget: BudgetSettings | None = None
+    cost_allocation: CostAllocationSettings | None = Field(
+        default=None, description="tags of what the management stack creates in the account; default the stack's"
+    )
 
     @property
     def aws_name(self) -> str:
@@ -190,6 +259,7 @@ PolicyType = Literal[
     "AISERVICES_OPT_OUT_POLICY",
     "DECLARATIVE_POLICY_EC2",
     "BACKUP_POLICY",
+    "S3_POLICY",
 ]
 
 
@@ -239,6 +309,11 @@ class AuditServicesSettings(_Model):
     log_archive: LogArchiveSettings = LogArchiveSettings()
     cloud_watch_logs: CloudWatchLogsSettings = CloudWatchLogsSettings()
 
+
+# Trusted access for service-managed StackSets
+# (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-activate-trusted-access.html).
+STACKSETS_PRINCIPAL = "member.org.stacksets.cloudformation.amazonaws.com"
+STACKSETS_EXECUTION_ROLE_ARN = "arn:aws:iam::*:role/stacksets-exec-*"
 
 # The trusted service access these services need in the organization, and what each one is for.
 AUDIT_SERVICE_PRINCIPALS: dict[str, str] = {
@@ -339,6 +414,8 @@ class OrganizationSettings(_Model):
     policies: list[OrganizationPolicySettings] = []
     audit_services: AuditServicesSettings | None = None
     identity_center: IdentityCenterSettings | None = None
+    baseline: BaselineSettings | None = None
+    budgets: BudgetsSettings | None = None
 
     def policies_of(self, policy_type: str) -> list[OrganizationPolicySettings]:
         """The declared policies of one type, in the settings' order."""
@@ -457,23 +534,6 @@ class CiSettings(_Model):
         return f"repo:{self.repository}"
 
 
-def _check_kms_key_arn(value: str) -> str:
-    if KMS_KEY_ARN.match(value) or is_placeholder(value):
-        return value
-    raise ValueError(f"{value!r} is not a KMS key ARN like arn:aws:kms:us-east-1:111122223333:key/<id>")
-
-
-class ConfigRecordingSettings(_Model):
-    """An account stack's AWS Config recording, delivered to the Log Archive's Config bucket.
-
-    The management stack creates the Log Archive account and its key; their ID and ARN come from its outputs
-    (``pulumi stack output accountIds`` and ``logArchiveKeyArn``).
-    """
-
-    log_archive_account_id: AccountId
-    log_archive_key_arn: Annotated[str, AfterValidator(_check_kms_key_arn)]
-
-
 class StackSettings(_Model):
     """The whole of ``docustack:settings`` for one stack."""
 
@@ -482,8 +542,10 @@ class StackSettings(_Model):
     account: StackAccount
     state_backend: StateBackendSettings = StateBackendSettings()
     ci: CiSettings
-    # Account stacks only: the management stack records Config in its accounts itself (auditServices).
-    config_recording: ConfigRecordingSettings | None = None
+    # No longer used (issue 12): the organization baseline records Config in every member account. Kept as a
+    # field so an old stack file gets an error that says so (semantic_errors), not "not a known setting".
+    config_recording: Any = None
+    cost_allocation: CostAllocationSettings | None = None
     organization: OrganizationSettings | None = None
 
     @property
@@ -526,6 +588,14 @@ class StackSettings(_Model):
         name = self.organization.audit_services.trail_name
         return f"arn:aws:cloudtrail:{self.account.region}:{self.account.id}:trail/{name}"
 
+    def baseline_stack_set_name(self) -> str:
+        """The organization baseline's StackSet, unless ``organization.baseline.stackSetName`` names it."""
+        return f"{self.prefix}-organization-baseline"
+
+    def budget_name(self, account_name: str) -> str:
+        """A member account's budget in the management account (budget names are unique per account)."""
+        return f"{self.prefix}-{account_name}-monthly"
+
     def config_aggregator_name(self) -> str:
         """The organization's Config aggregator in the Audit account."""
         return f"{self.prefix}-organization"
@@ -536,6 +606,17 @@ class StackSettings(_Model):
         roles = self.organization.guardrail_exempt_roles if self.organization else []
         return [f"arn:aws:iam::{account_id}:role/{role}" for role in roles]
 
+    def cost_allocation_tags(self, account: MemberAccountSettings | None = None) -> dict[str, str]:
+        """The cost-allocation tags of what the stack creates in its own account, or in ``account`` (the
+        management stack's resources in a member account): that account's values, else the stack's."""
+        own = self.cost_allocation
+        given = account.cost_allocation if account is not None else None
+        chosen = given or own
+        cost_center = chosen.cost_center if chosen is not None else UNASSIGNED_COST_CENTER
+        name = account.name if account is not None else self.account.name
+        environment = (chosen.environment if chosen is not None else None) or name
+        return {COST_CENTER_TAG: cost_center, ENVIRONMENT_TAG: environment}
+
     def policy_variables(self) -> dict[str, str | list[str]]:
         """The values filled into ``{{name}}`` slots of the SCP documents."""
         return {
@@ -545,6 +626,15 @@ class StackSettings(_Model):
             # take the name from the real exempt role (protect-guardrails reserves these too).
             "exempt_role_arns_any_path": [arn.replace(":role/", ":role/*/", 1) for arn in self.exempt_role_arns()],
             "log_archive_bucket": self.log_archive_bucket_pattern(),
+            # The organization baseline's StackSet runs in each member account as stacksets-exec-<id>, which
+            # StackSets creates there (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-custom-execution-role.html)
+            # and assumes from the management account (the managed policy CloudFormationStackSetsOrgAdminServiceRolePolicy
+            # allows sts:AssumeRole on arn:aws:iam::*:role/stacksets-exec-*). It makes the Config recorder, so the
+            # Config statement of protect-guardrails exempts it, and no other statement does; the same statement
+            # that reserves the exempt roles' names reserves its name, so no member principal can take it.
+            "config_writer_role_arns": [*self.exempt_role_arns(), STACKSETS_EXECUTION_ROLE_ARN],
+            "stacksets_execution_role_arns": [STACKSETS_EXECUTION_ROLE_ARN],
+            "stacksets_execution_role_arns_any_path": [STACKSETS_EXECUTION_ROLE_ARN.replace(":role/", ":role/*/", 1)],
         }
 
 
@@ -742,18 +832,10 @@ def semantic_errors(settings: StackSettings, *, policy_dir: Path | None = None) 
             f"{settings.account.region!r} is not one of the allowed regions {settings.allowed_regions}",
         )
     problems += _state_backend_errors(settings) + _ci_errors(settings) + _derived_name_errors(settings)
+    problems += _config_recording_errors(settings)
     organization = settings.organization
     if organization is None:
-        if settings.config_recording is None:
-            add("configRecording", "is required in an account stack: every account records AWS Config")
-        else:
-            log_archive_id = settings.config_recording.log_archive_account_id
-            bucket = settings.log_archive_bucket_name(_for_length(log_archive_id), "config")
-            if len(bucket) > MAX_BUCKET_NAME:
-                add("prefix", f"makes the Config bucket name {bucket!r} longer than {MAX_BUCKET_NAME} characters")
         return problems
-    if settings.config_recording is not None:
-        add("configRecording", "belongs to account stacks; the management stack records Config via auditServices")
 
     for index, principal in _duplicates(organization.service_access_principals):
         add(f"organization.serviceAccessPrincipals[{index}]", f"{principal!r} is listed twice")
@@ -831,6 +913,7 @@ def semantic_errors(settings: StackSettings, *, policy_dir: Path | None = None) 
     if organization.audit_services is not None:
         problems += _audit_service_errors(settings, organization, organization.audit_services)
     problems += _identity_center_errors(settings, organization, policy_dir)
+    problems += _baseline_errors(settings, organization) + _budget_errors(organization)
 
     targets = {ROOT_TARGET} | {f"ou:{path}" for path in ou_paths} | {f"account:{name}" for name in names}
     # (policy type, target) -> names of the policies of that type attached to it directly
@@ -1012,8 +1095,8 @@ def settings_warnings(settings: StackSettings, *, policy_dir: Path | None = None
     """What may be legitimate but deserves a look; ``docustack plan`` and ``pulumi preview`` show each line."""
     organization = settings.organization
     if organization is None:
-        return []
-    warnings = []
+        return _cost_allocation_warnings(settings)
+    warnings = _cost_allocation_warnings(settings)
     variables = settings.policy_variables()
     for index, scp in enumerate(organization.policies):
         if scp.type != "SERVICE_CONTROL_POLICY":
@@ -1219,3 +1302,157 @@ def _duplicates(values: list[str]) -> Iterator[tuple[int, str]]:
         if value in seen:
             yield index, value
         seen.add(value)
+
+
+def _config_recording_errors(settings: StackSettings) -> list[SettingsProblem]:
+    """``configRecording`` was an account stack's own Config recorder; the organization baseline owns it now."""
+    if settings.config_recording is None:
+        return []
+    return [
+        SettingsProblem(
+            f"{CONFIG_KEY}.configRecording",
+            "is no longer used: the management stack's organization baseline (organization.baseline, a "
+            "service-managed StackSet) records AWS Config in every member account. Remove it; the next `up` of "
+            "this stack deletes the account's own recorder and delivery channel, and the history recorded so far "
+            "stays in the Log Archive's Config bucket (README, 'The organization baseline')",
+        )
+    ]
+
+
+def baseline_ou_paths(organization: OrganizationSettings) -> list[str]:
+    """Every OU the baseline's StackSet targets: the declared baseline OUs and every OU nested in them."""
+    if organization.baseline is None:
+        return []
+    roots = organization.baseline.organizational_units
+    return [
+        node.path
+        for node in iter_ous(organization)
+        if any(node.path == root or node.path.startswith(f"{root}/") for root in roots)
+    ]
+
+
+def _baseline_errors(settings: StackSettings, organization: OrganizationSettings) -> list[SettingsProblem]:
+    """The baseline's OUs exist, and every member account is in one: an account outside them records nothing."""
+    baseline = organization.baseline
+    if baseline is None:
+        return []
+    problems: list[SettingsProblem] = []
+    field = f"{CONFIG_KEY}.organization.baseline"
+    declared = {node.path for node in iter_ous(organization)}
+    for index, path in enumerate(baseline.organizational_units):
+        if path not in declared:
+            problems.append(SettingsProblem(f"{field}.organizationalUnits[{index}]", f"OU {path!r} is not declared"))
+    for index, path in _duplicates(baseline.organizational_units):
+        problems.append(SettingsProblem(f"{field}.organizationalUnits[{index}]", f"OU {path!r} is listed twice"))
+    covered = set(baseline_ou_paths(organization))
+    for index, account in enumerate(organization.accounts):
+        if account.ou in declared and account.ou not in covered:
+            problems.append(
+                SettingsProblem(
+                    f"{CONFIG_KEY}.organization.accounts[{index}].ou",
+                    f"{account.name!r} is in OU {account.ou!r}, which organization.baseline.organizationalUnits "
+                    "does not reach: the account would record nothing in AWS Config",
+                )
+            )
+    if organization.audit_services is None:
+        problems.append(
+            SettingsProblem(
+                field, "needs organization.auditServices: the baseline delivers to the Log Archive's Config bucket"
+            )
+        )
+    principal = STACKSETS_PRINCIPAL
+    if principal not in organization.service_access_principals:
+        problems.append(
+            SettingsProblem(
+                f"{CONFIG_KEY}.organization.serviceAccessPrincipals",
+                f"must include {principal!r}: service-managed StackSets need trusted access (organization.baseline)",
+            )
+        )
+    return problems
+
+
+def resolved_budget(
+    organization: OrganizationSettings, account: MemberAccountSettings
+) -> tuple[float, list[BudgetNotificationSettings]]:
+    """An account's monthly limit and notifications: its own, else its nearest OU's, else the default."""
+    budgets = organization.budgets
+    assert budgets is not None
+    layers = [account.budget] if account.budget is not None else []
+    parts = account.ou.split("/")
+    for depth in range(len(parts), 0, -1):
+        layer = budgets.organizational_units.get("/".join(parts[:depth]))
+        if layer is not None:
+            layers.append(layer)
+    layers.append(budgets.default)
+    limit = next((layer.monthly_limit_usd for layer in layers if layer.monthly_limit_usd is not None), None)
+    notifications = next((layer.notifications for layer in layers if layer.notifications is not None), None)
+    assert limit is not None and notifications is not None, "budgets.default has both (checked by _budget_errors)"
+    return limit, notifications
+
+
+def _budget_errors(organization: OrganizationSettings) -> list[SettingsProblem]:
+    """AWS Budgets quotas and what a budget needs, each problem at the field that declares it."""
+    budgets = organization.budgets
+    if budgets is None:
+        return []
+    problems: list[SettingsProblem] = []
+    add = lambda path, message: problems.append(SettingsProblem(f"{CONFIG_KEY}.{path}", message))  # noqa: E731
+    layers: list[tuple[str, BudgetSettings]] = [("organization.budgets.default", budgets.default)]
+    layers += [
+        (f"organization.budgets.organizationalUnits.{path}", layer)
+        for path, layer in budgets.organizational_units.items()
+    ]
+    layers += [
+        (f"organization.accounts[{index}].budget", account.budget)
+        for index, account in enumerate(organization.accounts)
+        if account.budget is not None
+    ]
+    if budgets.default.monthly_limit_usd is None:
+        add("organization.budgets.default.monthlyLimitUsd", "is required: it is the limit of every other budget")
+    if budgets.default.notifications is None:
+        add("organization.budgets.default.notifications", "is required: it is the alerts of every other budget")
+    declared = {node.path for node in iter_ous(organization)}
+    for path in budgets.organizational_units:
+        if path not in declared:
+            add(f"organization.budgets.organizationalUnits.{path}", f"OU {path!r} is not declared")
+    for field, layer in layers:
+        if layer.monthly_limit_usd is not None and not layer.monthly_limit_usd > 0:
+            add(f"{field}.monthlyLimitUsd", f"{layer.monthly_limit_usd:g} is not a limit: it must be above zero")
+        notifications = layer.notifications or []
+        if len(notifications) > MAX_BUDGET_NOTIFICATIONS:
+            add(
+                f"{field}.notifications",
+                f"has {len(notifications)} notifications; AWS Budgets allows at most {MAX_BUDGET_NOTIFICATIONS} "
+                "per budget",
+            )
+        seen: set[tuple[str, float]] = set()
+        for index, notification in enumerate(notifications):
+            here = f"{field}.notifications[{index}]"
+            if len(notification.emails) > MAX_EMAIL_SUBSCRIBERS:
+                add(
+                    f"{here}.emails",
+                    f"has {len(notification.emails)} addresses; a notification takes at most "
+                    f"{MAX_EMAIL_SUBSCRIBERS} e-mail subscribers",
+                )
+            if len(notification.sns_topic_arns) > MAX_SNS_SUBSCRIBERS:
+                add(
+                    f"{here}.snsTopicArns",
+                    f"has {len(notification.sns_topic_arns)} topics; a notification takes at most "
+                    f"{MAX_SNS_SUBSCRIBERS} SNS subscriber",
+                )
+            if not notification.emails and not notification.sns_topic_arns:
+                add(here, "has no recipient: give emails, snsTopicArns or both")
+            key = (notification.type, notification.threshold_percent)
+            if key in seen:
+                add(here, f"repeats the {notification.type} alert at {notification.threshold_percent:g} %")
+            seen.add(key)
+    return problems
+
+
+def _cost_allocation_warnings(settings: StackSettings) -> list[str]:
+    if settings.cost_allocation is not None:
+        return []
+    return [
+        f"{CONFIG_KEY}.costAllocation is not set: what this stack creates is tagged "
+        f"{COST_CENTER_TAG}={UNASSIGNED_COST_CENTER} (README, 'Cost attribution')"
+    ]

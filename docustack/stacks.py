@@ -1,10 +1,12 @@
 """What each stack is made of: the composition ``__main__.py`` runs, from typed settings to components.
 
 The management stack (the one whose settings have ``organization``) owns the organization, its OUs, the
-member accounts and the service control policies, and with ``organization.auditServices`` the audit services:
-the Log Archive, the organization trail, AWS Config in every account it reaches, the Config aggregator,
-GuardDuty and Security Hub. Every stack, the management one too, lays down its own account's baseline: S3 Block
-Public Access, its state backend and its CI roles. Every stack gets an AWS provider pinned to its own account and
+member accounts and the organization policies of every type, and with ``organization.auditServices`` the audit
+services: the Log Archive, the organization trail, AWS Config in the management account, the Config aggregator,
+GuardDuty and Security Hub; with ``organization.baseline`` the organization baseline (a service-managed StackSet
+recording AWS Config in every member account), with ``organization.budgets`` a budget per member account, and
+the cost-allocation tag activations. Every stack, the management one too, lays down its own account's
+baseline: its state backend and its CI roles (account-level S3 Block Public Access is the S3 policy's). Every stack gets an AWS provider pinned to its own account and
 region; default providers are disabled in the stack files, so no resource can land elsewhere by accident.
 Resources in the Log Archive and Audit accounts go through providers that assume the account's access role in an
 update and its read-only role (``<prefix>-readonly``) in a preview, pinned the same way.
@@ -49,7 +51,9 @@ from components import (
     SecurityHubOrganization,
     StateBackendArgs,
 )
+from components.account_budget import AccountBudgets, AccountBudgetsArgs, AccountBudgetSpec, BudgetAlert
 from components.config_aggregator import DELEGATED_SERVICES
+from components.cost_allocation_tags import CostAllocationTags, CostAllocationTagsArgs
 from components.github_ci_roles import github_oidc_provider_arn
 from components.identity_center import (
     AssignmentSpec,
@@ -59,15 +63,21 @@ from components.identity_center import (
     PermissionSetSpec,
 )
 from components.log_archive import delivery_account_ids
+from components.organization_baseline import OrganizationBaseline, OrganizationBaselineArgs, template_text
 from docustack import access
 from docustack.settings import (
     CONFIG_KEY,
+    COST_CENTER_TAG,
+    ENVIRONMENT_TAG,
     ROOT_TARGET,
+    MemberAccountSettings,
     SettingsError,
     StackSettings,
+    baseline_ou_paths,
     is_placeholder,
     iter_ous,
     parse_settings,
+    resolved_budget,
     settings_warnings,
 )
 from docustack.state_backend_spec import StateBackendSpec, provider_default_tags
@@ -123,8 +133,13 @@ def pinned_provider(
     account_id: pulumi.Input[str],
     region: str,
     role_name: str | None = None,
+    member: MemberAccountSettings | None = None,
 ) -> aws.Provider:
-    """A provider that can only act in ``account_id`` and ``region``; with ``role_name``, through that role."""
+    """A provider that can only act in ``account_id`` and ``region``; with ``role_name``, through that role.
+
+    Its default tags go on every resource it creates: the project's, and the cost-allocation tags
+    (``cost-center``, ``environment``) of the stack's account or, for ``member``, of that member account.
+    """
     assume_roles = None
     if role_name is not None:
         role_arn = pulumi.Output.concat("arn:aws:iam::", account_id, ":role/", role_name)
@@ -134,7 +149,9 @@ def pinned_provider(
         region=region,
         allowed_account_ids=[account_id],
         assume_roles=assume_roles,
-        default_tags=aws.ProviderDefaultTagsArgs(tags=provider_default_tags(settings.prefix, pulumi.get_stack())),
+        default_tags=aws.ProviderDefaultTagsArgs(
+            tags={**provider_default_tags(settings.prefix, pulumi.get_stack()), **settings.cost_allocation_tags(member)}
+        ),
     )
 
 
@@ -145,39 +162,9 @@ def compose(settings: StackSettings, policy_dir: Path | None = None) -> dict[str
     outputs.update(compose_account_baseline(settings, provider))
     if settings.organization is not None:
         outputs.update(compose_organization(settings, provider, policy_dir))
-    else:
-        compose_config_recording(settings, provider)
+    # An account stack records nothing itself: the management stack's organization baseline records AWS Config
+    # in every member account (compose_organization_baseline).
     return outputs
-
-
-def compose_config_recording(settings: StackSettings, provider: aws.Provider) -> list[ConfigRecorder]:
-    """An account stack's AWS Config recorders, one per allowed region, delivering to the Log Archive.
-
-    The home region's recorder makes the IAM role and records the global resource types; the others reuse
-    the role, so IAM is recorded once (components/config_recorder.py).
-    """
-    recording = settings.config_recording
-    assert recording is not None
-    account, home = settings.account, settings.account.region
-    bucket = settings.log_archive_bucket_name(recording.log_archive_account_id, "config")
-    recorders: list[ConfigRecorder] = []
-    for region in [home, *(r for r in settings.allowed_regions if r != home)]:
-        regional = (
-            provider if region == home else pinned_provider(f"{account.name}-{region}", settings, account.id, region)
-        )
-        recorders.append(
-            ConfigRecorder(
-                f"config-{account.name}-{region}",
-                ConfigRecorderArgs(
-                    bucket_name=bucket,
-                    kms_key_arn=recording.log_archive_key_arn,
-                    role_arn=recorders[0].role_arn if recorders else None,
-                    include_global_resource_types=region == home,
-                ),
-                opts=pulumi.ResourceOptions(provider=regional),
-            )
-        )
-    return recorders
 
 
 def compose_account_baseline(settings: StackSettings, provider: aws.Provider) -> dict[str, Any]:
@@ -286,8 +273,10 @@ def compose_organization(
         "organizationalUnitIds": units.ids,
         "accountIds": {name: account.account_id for name, account in accounts.items()},
         "policyIds": policy_ids,  # policy type -> name -> ID
-        **compose_audit_services(settings, provider, organization, accounts),
+        **compose_audit_services(settings, provider, organization, accounts, units.ids, policy_dir),
         **compose_identity_center(settings, provider, accounts, policy_dir),
+        **compose_budgets(settings, provider, accounts),
+        **compose_cost_allocation_tags(settings, provider),
     }
 
 
@@ -296,6 +285,8 @@ def compose_audit_services(
     provider: aws.Provider,
     organization: Organization,
     accounts: dict[str, MemberAccount],
+    unit_ids: dict[str, pulumi.Output[str]] | None = None,
+    policy_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Log Archive, organization trail, Config everywhere and the aggregator, GuardDuty and Security Hub.
 
@@ -318,7 +309,9 @@ def compose_audit_services(
         # the read-only CI role, which may assume nothing else in member accounts (README, "Previews").
         role = settings.member_read_only_role_name if pulumi.runtime.is_dry_run() else member_settings[name].role_name
         providers = {
-            region: pinned_provider(f"{name}-{region}", settings, account.account_id, region, role)
+            region: pinned_provider(
+                f"{name}-{region}", settings, account.account_id, region, role, member=member_settings[name]
+            )
             for region in settings.allowed_regions
         }
         MemberReadOnlyRole(
@@ -382,24 +375,30 @@ def compose_audit_services(
         opts=pulumi.ResourceOptions(provider=provider),
     )
 
-    for label, providers in (
-        (settings.account.name, management),
-        (organization_settings.log_archive_account, log_archive),
-        (audit.audit_account, audit_providers),
-    ):
-        recorder = None
-        for region in [home, *(r for r in settings.allowed_regions if r != home)]:
-            recorder = ConfigRecorder(
-                f"config-{label}-{region}",
-                ConfigRecorderArgs(
-                    bucket_name=archive.config_bucket_name,
-                    kms_key_arn=archive.key_arn,
-                    role_arn=recorder.role_arn if recorder else None,
-                    include_global_resource_types=region == home,
-                    after=(archive.config_bucket_policy, archive.key_policy),
-                ),
-                opts=pulumi.ResourceOptions(provider=providers[region]),
-            )
+    # The management account records through this stack: service-managed StackSets never deploy to it. Every
+    # member account, the Log Archive and Audit accounts included, records through the organization baseline, so
+    # each account and region has exactly one customer managed recorder.
+    recorder = None
+    for region in [home, *(r for r in settings.allowed_regions if r != home)]:
+        recorder = ConfigRecorder(
+            f"config-{settings.account.name}-{region}",
+            ConfigRecorderArgs(
+                bucket_name=archive.config_bucket_name,
+                kms_key_arn=archive.key_arn,
+                role_arn=recorder.role_arn if recorder else None,
+                include_global_resource_types=region == home,
+                after=(archive.config_bucket_policy, archive.key_policy),
+            ),
+            opts=pulumi.ResourceOptions(provider=management[region]),
+        )
+    baseline_outputs = compose_organization_baseline(
+        settings,
+        provider,
+        unit_ids or {},
+        archive,
+        (archive.config_bucket_policy, archive.key_policy, *enabled_access),
+        policy_dir,
+    )
 
     delegations = DelegatedAdministrators(
         f"{audit.audit_account}-delegated-admin",
@@ -430,6 +429,7 @@ def compose_audit_services(
         "logArchiveKeyArn": archive.key_arn,
         "organizationTrailArn": trail.arn,
         "configAggregatorArn": aggregator.arn,
+        **baseline_outputs,
     }
 
 
@@ -480,3 +480,77 @@ def compose_identity_center(
         opts=pulumi.ResourceOptions(provider=provider),
     )
     return {"permissionSetArns": component.permission_set_arns}
+
+
+def compose_organization_baseline(
+    settings: StackSettings,
+    provider: aws.Provider,
+    unit_ids: dict[str, pulumi.Output[str]],
+    archive: LogArchive,
+    after: tuple[pulumi.Resource, ...],
+    policy_dir: Path | None = None,
+) -> dict[str, Any]:
+    """The baseline StackSet over the baseline's OUs and the OUs nested in them, in every allowed region.
+
+    It waits for trusted access (the organization's service access) and for the Config bucket's and the key's
+    policies: a recorder's delivery channel is checked against the bucket when it is created.
+    """
+    organization_settings = settings.organization
+    assert organization_settings is not None
+    baseline = organization_settings.baseline
+    if baseline is None:
+        return {}
+    component = OrganizationBaseline(
+        "organization-baseline",
+        OrganizationBaselineArgs(
+            stack_set_name=baseline.stack_set_name or settings.baseline_stack_set_name(),
+            template_body=template_text(policy_dir),
+            home_region=settings.account.region,
+            regions=tuple(settings.allowed_regions),
+            organizational_unit_ids=[unit_ids[path] for path in baseline_ou_paths(organization_settings)],
+            config_bucket_name=archive.config_bucket_name,
+            config_key_arn=archive.key_arn,
+            after=after,
+        ),
+        opts=pulumi.ResourceOptions(provider=provider),
+    )
+    return {"baselineStackSetName": component.stack_set_name}
+
+
+def compose_budgets(
+    settings: StackSettings, provider: aws.Provider, accounts: dict[str, MemberAccount]
+) -> dict[str, Any]:
+    """A monthly cost budget per member account, in the management account, filtered on that account."""
+    organization_settings = settings.organization
+    assert organization_settings is not None
+    if organization_settings.budgets is None:
+        return {}
+    specs: list[AccountBudgetSpec] = []
+    for account in organization_settings.accounts:
+        limit, notifications = resolved_budget(organization_settings, account)
+        specs.append(
+            AccountBudgetSpec(
+                account_name=account.name,
+                budget_name=settings.budget_name(account.name),
+                account_id=accounts[account.name].account_id,
+                monthly_limit_usd=limit,
+                alerts=tuple(
+                    BudgetAlert(n.type, n.threshold_percent, tuple(n.emails), tuple(n.sns_topic_arns))
+                    for n in notifications
+                ),
+            )
+        )
+    budgets = AccountBudgets(
+        "budget", AccountBudgetsArgs(budgets=tuple(specs)), opts=pulumi.ResourceOptions(provider=provider)
+    )
+    names = budgets.budget_names
+    return {"budgetNames": names}
+
+
+def compose_cost_allocation_tags(settings: StackSettings, provider: aws.Provider) -> dict[str, Any]:
+    """The management account activates the cost-allocation tags every provider puts on what it creates."""
+    keys = (COST_CENTER_TAG, ENVIRONMENT_TAG)
+    CostAllocationTags(
+        "cost-allocation-tags", CostAllocationTagsArgs(tag_keys=keys), opts=pulumi.ResourceOptions(provider=provider)
+    )
+    return {"costAllocationTagKeys": list(keys)}

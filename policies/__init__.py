@@ -23,6 +23,7 @@ from typing import Any
 
 from docustack.text_files import UnreadableText, read_utf8
 from policies import management_syntax
+from policies.s3_policy import s3_policy_problems
 
 POLICY_DIR = Path(__file__).resolve().parent
 
@@ -64,6 +65,9 @@ QUOTAS: dict[str, PolicyQuota] = {
     "AISERVICES_OPT_OUT_POLICY": PolicyQuota(max_characters=2500, max_attached_per_target=5),
     "DECLARATIVE_POLICY_EC2": PolicyQuota(max_characters=10000, max_attached_per_target=10),
     "BACKUP_POLICY": PolicyQuota(max_characters=10000, max_attached_per_target=10),
+    # S3 policies (account-level Block Public Access): the declarative syntax's numbers, as for EC2 declarative
+    # policies (UNVERIFIED: the quotas page read here predates the type).
+    "S3_POLICY": PolicyQuota(max_characters=10000, max_attached_per_target=10),
 }
 # The policy types this program can declare, in the order the organization chart lists them. Authorization
 # policies (SCPs, RCPs) are IAM policy documents; the others use the management-policy syntax
@@ -77,6 +81,7 @@ SHORT_NAMES: dict[str, str] = {
     "AISERVICES_OPT_OUT_POLICY": "AI services opt-out policy",
     "DECLARATIVE_POLICY_EC2": "EC2 declarative policy",
     "BACKUP_POLICY": "backup policy",
+    "S3_POLICY": "S3 policy",
 }
 PLURAL_NAMES: dict[str, str] = {
     policy_type: f"{name[:-1]}ies" if name.endswith("policy") else f"{name}s"
@@ -140,6 +145,10 @@ STATEMENT_SOURCES: dict[tuple[str, str], tuple[str, ...]] = {
         "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_config.html",
         # Associate/DisassociateResourceTypes change the recorder's recording group.
         f"{SAR}list_awsconfig.html",
+        # The organization baseline's service-managed StackSet makes the recorder as stacksets-exec-* in each
+        # member account, which the management account's StackSets service-linked role assumes.
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-custom-execution-role.html",
+        "https://docs.aws.amazon.com/aws-managed-policy/latest/reference/CloudFormationStackSetsOrgAdminServiceRolePolicy.html",
     ),
     ("protect-guardrails.json", "DenyLeavingOrSilencingGuardDuty"): (
         f"{SAR}list_amazonguardduty.html",
@@ -393,6 +402,7 @@ SYNTAX: dict[str, Callable[[Any], list[str]]] = {
     "AISERVICES_OPT_OUT_POLICY": management_syntax.ai_opt_out_problems,
     "DECLARATIVE_POLICY_EC2": management_syntax.declarative_ec2_problems,
     "BACKUP_POLICY": management_policy_problems,
+    "S3_POLICY": s3_policy_problems,
 }
 
 

@@ -20,6 +20,12 @@ moto gaps, filled here so that the compliant foundation is compliant (each tampe
   trusted access. moto checks no policy content of any management type.
 - moto's IAM Identity Center instance has an identity store ID of letters, which AWS's pattern refuses: it is given
   one of hexadecimal digits.
+- moto 5.2.5 does not know the ``S3_POLICY`` policy type (AWS has it since 2025-11): it is added to moto's lists;
+- moto's CloudFormation needs extras this project does not install, so the baseline StackSet is answered as the
+  program declares it (``DescribeStackSet``, ``ListStackInstances``: every member account CURRENT in every allowed
+  region), and each member account's recorder, which the StackSet would make, is made directly in moto;
+- moto has budgets but no ``DescribeSubscribersForNotification`` (answered from moto's own budget data) and no Cost
+  Explorer ``ListCostAllocationTags`` (answered: both tag keys active).
 
 The operator signs in as an IAM user of the management account (348665872333), not through
 ``MOTO_ACCOUNT_ID``: that variable pins every request to one account, assumed-role sessions in member
@@ -48,6 +54,7 @@ from moto.organizations.models import FakePolicy, FakeRoot, FakeServiceAccess
 from moto.ssoadmin.models import ssoadmin_backends
 
 import policies
+from components.account_budget import BUDGET_TYPE, COMPARISON, LIMIT_UNIT, THRESHOLD_TYPE, TIME_UNIT, limit_amount
 from components.config_aggregator import ALL_REGIONS, DELEGATED_SERVICES, ORGANIZATIONS_ROLE_POLICY_ARN
 from components.config_recorder import RECORD_ALL_SUPPORTED, RECORDER_NAME, ConfigRecorderArgs
 from components.github_ci_roles import (
@@ -73,11 +80,21 @@ from components.member_read_only_role import (
     management_trust_policy,
     member_read_only_policy,
 )
+from components.organization_baseline import AUTO_DEPLOYMENT, CAPABILITIES, PERMISSION_MODEL, template_text
 from components.organization_trail import TRAIL_SETTINGS
 from components.security_hub_organization import AUTO_ENABLE, AUTO_ENABLE_STANDARDS
 from docustack import access, project
 from docustack.bootstrap import bootstrap
-from docustack.settings import CONFIG_KEY, ROOT_TARGET, StackSettings, iter_ous, parse_settings
+from docustack.settings import (
+    CONFIG_KEY,
+    COST_CENTER_TAG,
+    ENVIRONMENT_TAG,
+    ROOT_TARGET,
+    StackSettings,
+    iter_ous,
+    parse_settings,
+    resolved_budget,
+)
 from docustack.stacks import LOG_ARCHIVE
 from docustack.state_backend_spec import (
     BUCKET_KEY_ENABLED,
@@ -132,6 +149,16 @@ class LiveFoundation:
         return self.ou_ids[name] if kind == "ou" else self.account_ids[name]
 
 
+def _add_s3_policy_type_to_moto() -> None:
+    """moto gap: moto 5.2.5 refuses the S3_POLICY type, which AWS Organizations has
+    (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_s3.html)."""
+    from moto.organizations.models import FakePolicy, FakeRoot
+
+    for owner in (FakeRoot, FakePolicy):
+        if "S3_POLICY" not in owner.SUPPORTED_POLICY_TYPES:
+            owner.SUPPORTED_POLICY_TYPES.append("S3_POLICY")
+
+
 def _filled(value: str, replacement: str) -> str:
     return replacement if value.startswith("<") else value
 
@@ -145,6 +172,7 @@ def build_foundation(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Live
     client = boto3.Session(region_name=declared.account.region).client("organizations")
     organization_id = client.create_organization(FeatureSet=organization.feature_set)["Organization"]["Id"]
     root_id = client.list_roots()["Roots"][0]["Id"]
+    _add_s3_policy_type_to_moto()
     for policy_type in organization.enabled_policy_types:
         client.enable_policy_type(RootId=root_id, PolicyType=policy_type)
     for principal in organization.service_access_principals:
@@ -158,6 +186,8 @@ def build_foundation(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Live
 
     raw = declared.model_dump(by_alias=True, exclude_none=True)
     raw["organization"]["importId"] = organization_id
+    for notification in raw["organization"].get("budgets", {}).get("default", {}).get("notifications", []):
+        notification["emails"] = [_filled(email, "cloud-costs@docustack.example") for email in notification["emails"]]
     account_ids: dict[str, str] = {}
     for entry in raw["organization"]["accounts"]:
         name = entry["name"]
@@ -191,6 +221,8 @@ def build_foundation(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Live
             client.attach_policy(PolicyId=policy_id, TargetId=foundation.target_id(target))
     build_audit_services(foundation, organization_id, monkeypatch)
     build_identity_center(foundation)
+    build_budgets(foundation)
+    fill_baseline_gaps(monkeypatch, foundation)
     return foundation
 
 
@@ -341,6 +373,7 @@ def restore_foundation(image: FoundationImage, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", image.access_key[1])
     built = image.foundation
     fill_moto_gaps(monkeypatch, built.account_ids[built.settings.organization.audit_services.audit_account])  # type: ignore[union-attr]
+    fill_baseline_gaps(monkeypatch, built)
     return LiveFoundation(
         settings=built.settings.model_copy(deep=True),
         raw=copy.deepcopy(built.raw),
@@ -376,7 +409,8 @@ def member_session(account_id: str) -> boto3.Session:
 
 def build_account_baseline(raw: dict[str, Any], stack: str) -> StackSettings:
     """The stack's own account as its first deployment leaves it: the state backend made by ``docustack
-    bootstrap`` (whose key ID then fills ``stateBackend.keyId``), account-level Block Public Access, GitHub's
+    bootstrap`` (whose key ID then fills ``stateBackend.keyId``), account-level Block Public Access (what the
+    organization's S3 policy turns on; moto has no S3 policies, so it is set at the account here), GitHub's
     OIDC provider and the CI roles with the trust policies the component declares. Returns the settings."""
     raw["stateBackend"]["keyId"] = "<state-key-id>"
     settings = parse_settings(raw, source="moto")
@@ -567,6 +601,11 @@ def build_audit_services(foundation: LiveFoundation, organization_id: str, monke
         (audit_id, audit),
     ):
         record_config(account_session.client("config"), account_id, config_bucket, key["Arn"])
+    # The organization baseline's stacks record every other member account the same way (the StackSet itself is
+    # answered by fill_baseline_gaps).
+    for name, account_id in foundation.account_ids.items():
+        if account_id not in (log_archive_id, audit_id):
+            record_config(foundation.member(name).client("config"), account_id, config_bucket, key["Arn"])
 
     fill_moto_gaps(monkeypatch, audit_id)
     for principal in DELEGATED_SERVICES:
@@ -674,12 +713,8 @@ class LiveAccount:
 
 
 def build_account_stack(raw: dict[str, Any], stack: str) -> LiveAccount:
-    """An account stack's own account, compliant: its baseline and Config recording into the Log Archive."""
+    """An account stack's own account, compliant: its baseline (Config is recorded by the organization baseline)."""
     settings = build_account_baseline(raw, stack)
-    recording = settings.config_recording
-    assert recording is not None
-    bucket = settings.log_archive_bucket_name(recording.log_archive_account_id, "config")
-    record_config(session().client("config"), settings.account.id, bucket, recording.log_archive_key_arn)
     return LiveAccount(settings, raw)
 
 
@@ -747,3 +782,115 @@ def edit_answer(
 def stub_answer(monkeypatch: pytest.MonkeyPatch, service: str, operation: str, answer: Callable[[], dict]) -> None:
     """Later ``service`` ``operation`` calls answer ``answer()`` without reaching moto: for APIs moto lacks."""
     patch_api(monkeypatch, operation, lambda _call, _name, _params: answer(), service)
+
+
+def build_budgets(foundation: LiveFoundation) -> None:
+    """A budget per member account in the management account, as compose_budgets declares it."""
+    settings = foundation.settings
+    organization = settings.organization
+    assert organization is not None
+    if organization.budgets is None:
+        return
+    budgets = session().client("budgets")
+    for account in organization.accounts:
+        limit, notifications = resolved_budget(organization, account)
+        budgets.create_budget(
+            AccountId=settings.account.id,
+            Budget={
+                "BudgetName": settings.budget_name(account.name),
+                "BudgetLimit": {"Amount": limit_amount(limit), "Unit": LIMIT_UNIT},
+                "TimeUnit": TIME_UNIT,
+                "BudgetType": BUDGET_TYPE,
+                "CostFilters": {"LinkedAccount": [foundation.account_ids[account.name]]},
+            },
+            NotificationsWithSubscribers=[
+                {
+                    "Notification": {
+                        "NotificationType": n.type,
+                        "ComparisonOperator": COMPARISON,
+                        "Threshold": n.threshold_percent,
+                        "ThresholdType": THRESHOLD_TYPE,
+                    },
+                    "Subscribers": [
+                        *({"SubscriptionType": "EMAIL", "Address": email} for email in n.emails),
+                        *({"SubscriptionType": "SNS", "Address": topic} for topic in n.sns_topic_arns),
+                    ],
+                }
+                for n in notifications
+            ],
+        )
+
+
+def declared_stack_set(foundation: LiveFoundation) -> dict[str, Any]:
+    """The baseline StackSet as DescribeStackSet would answer for what compose_organization_baseline declares."""
+    settings = foundation.settings
+    organization = settings.organization
+    assert organization is not None and organization.baseline is not None
+    log_archive_id = foundation.account_ids[organization.log_archive_account]
+    parameters = {
+        "HomeRegion": settings.account.region,
+        "ConfigBucketName": settings.log_archive_bucket_name(log_archive_id, "config"),
+        "ConfigKeyArn": foundation.log_key_arn,
+        "DeliveryFrequency": "TwentyFour_Hours",
+    }
+    return {
+        "StackSetName": organization.baseline.stack_set_name or settings.baseline_stack_set_name(),
+        "Status": "ACTIVE",
+        "PermissionModel": PERMISSION_MODEL,
+        "AutoDeployment": dict(AUTO_DEPLOYMENT),
+        "Capabilities": list(CAPABILITIES),
+        "TemplateBody": template_text(),
+        "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+    }
+
+
+def fill_baseline_gaps(monkeypatch: pytest.MonkeyPatch, foundation: LiveFoundation) -> None:
+    """The answers moto cannot give for the organization baseline and cost attribution (module docstring)."""
+    from moto.budgets.models import budgets_backends
+
+    settings = foundation.settings
+    stack_set = declared_stack_set(foundation)
+    members = sorted(foundation.account_ids.values())
+    stub_answer(monkeypatch, "cloudformation", "DescribeStackSet", lambda: {"StackSet": copy.deepcopy(stack_set)})
+    stub_answer(
+        monkeypatch,
+        "cloudformation",
+        "ListStackInstances",
+        lambda: {
+            "Summaries": [
+                {
+                    "StackSetId": f"{stack_set['StackSetName']}:1",
+                    "Account": account_id,
+                    "Region": region,
+                    "Status": "CURRENT",
+                    "StackInstanceStatus": {"DetailedStatus": "SUCCEEDED"},
+                }
+                for account_id in members
+                for region in settings.allowed_regions
+            ]
+        },
+    )
+
+    def subscribers(_call: Callable[[], Any], _name: str, params: dict) -> Any:
+        budget = budgets_backends[params["AccountId"]]["global"].budgets[params["AccountId"]][params["BudgetName"]]
+        wanted = params["Notification"]
+        for notification in budget.notifications:
+            details = notification.details
+            if (details["NotificationType"], float(details["Threshold"])) == (
+                wanted["NotificationType"],
+                float(wanted["Threshold"]),
+            ):
+                return {"Subscribers": list(notification.subscribers)}
+        return {"Subscribers": []}
+
+    patch_api(monkeypatch, "DescribeSubscribersForNotification", subscribers, "budgets")
+    stub_answer(
+        monkeypatch,
+        "ce",
+        "ListCostAllocationTags",
+        lambda: {
+            "CostAllocationTags": [
+                {"TagKey": key, "Type": "UserDefined", "Status": "Active"} for key in (COST_CENTER_TAG, ENVIRONMENT_TAG)
+            ]
+        },
+    )

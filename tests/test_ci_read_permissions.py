@@ -173,7 +173,9 @@ def test_no_role_grants_a_data_read(role: str) -> None:
     granted = granted_actions(document)
     assert not [a for a in granted if "*" in a or "?" in a], "an allow-list names every action, no wildcard"
     # Beyond the state's object reads and decryption (scoped and checked below), only Describe/Get/List calls.
-    reads = granted - {"s3:GetObject", "kms:Decrypt"}
+    # budgets:ViewBudget is how AWS Budgets names the read of a budget, its notifications and subscribers
+    # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbudgetservice.html).
+    reads = granted - {"s3:GetObject", "kms:Decrypt", "budgets:ViewBudget"}
     assert all(re.fullmatch(r"[a-z0-9-]+:(Describe|Get|List)[A-Za-z0-9]*", a) for a in reads), sorted(reads)
     data_reads = [a for a in KNOWN_DATA_READS if allows(document, a, "arn:aws:s3:::some-bucket/patients.csv")]
     assert data_reads == []
@@ -344,6 +346,11 @@ OPERATION_ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "GetBucketReplication"): ("s3:GetReplicationConfiguration",),
     ("s3", "GetPublicAccessBlock"): ("s3:GetBucketPublicAccessBlock",),
     ("s3control", "GetPublicAccessBlock"): ("s3:GetAccountPublicAccessBlock",),
+    # Budgets' reads all need budgets:ViewBudget
+    # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbudgetservice.html).
+    ("budgets", "DescribeBudgets"): ("budgets:ViewBudget",),
+    ("budgets", "DescribeNotificationsForBudget"): ("budgets:ViewBudget",),
+    ("budgets", "DescribeSubscribersForNotification"): ("budgets:ViewBudget",),
     # "No permissions are required to perform this operation."
     # (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html)
     ("sts", "GetCallerIdentity"): (),

@@ -51,14 +51,17 @@ def test_other_regions_reuse_the_role_and_skip_global_types() -> None:
     assert plan.one("aws:cfg/deliveryChannel:DeliveryChannel").inputs["s3KeyPrefix"] == "p"
 
 
-def test_management_log_archive_and_audit_each_record_through_their_own_provider(
+def test_the_management_account_records_through_its_own_provider_and_members_through_the_baseline(
     stack_plans: dict[str, StackPlan],
 ) -> None:
+    """Service-managed StackSets never deploy to the management account, so the management stack records there
+    itself; the Log Archive and Audit accounts are in the Security OU and record through the baseline only."""
     plan = stack_plans["management"].plan
-    expected = {
+    recorders = {r.name for r in plan.by_type("docustack:audit:ConfigRecorder")}
+    assert recorders == {"config-management-us-east-1"}
+    assert plan.one("aws:cloudformation/stackSet:StackSet").inputs["permissionModel"] == "SERVICE_MANAGED"
+    expected: dict[str, tuple[str, str, Any]] = {
         "config-management-us-east-1": ("management-account", "348665872333", []),
-        "config-log-archive-us-east-1": ("log-archive-us-east-1", fake_account_id("DocuStack Log Archive"), True),
-        "config-audit-us-east-1": ("audit-us-east-1", fake_account_id("DocuStack Audit"), True),
     }
     archive_bucket = plan.one("aws:s3/bucket:Bucket", "log-archive-config-bucket")
     bucket_policy = plan.one("aws:s3/bucketPolicy:BucketPolicy", "log-archive-config-bucket-policy")

@@ -14,7 +14,9 @@ import policies
 from docustack import project
 from docustack.settings import StackSettings
 
-POLICY_FILES = sorted(p.name for p in policies.POLICY_DIR.glob("*.json"))
+# The S3 policy (type S3_POLICY) is the one template that is not an IAM policy document (tests/test_s3_policy.py).
+MANAGEMENT_POLICY_FILES = {"s3-block-public-access.json"}
+POLICY_FILES = sorted(p.name for p in policies.POLICY_DIR.glob("*.json") if p.name not in MANAGEMENT_POLICY_FILES)
 
 
 def declared_type(file: str) -> str:
@@ -215,7 +217,9 @@ def test_protect_guardrails_keeps_the_exemptions_from_being_claimed(rendered: di
     # (the shape of Control Tower's CT.IAM.PV.1). Their names are reserved at every path too: a role name is unique
     # in the account whatever its path.
     any_path = ["arn:aws:iam::*:role/*/OrganizationAccountAccessRole", "arn:aws:iam::*:role/*/docustack-break-glass"]
-    assert statement["Resource"] == exempt + any_path
+    # The StackSets execution role, which the Config statement exempts, has its name reserved the same way.
+    stacksets = ["arn:aws:iam::*:role/stacksets-exec-*", "arn:aws:iam::*:role/*/stacksets-exec-*"]
+    assert statement["Resource"] == exempt + any_path + stacksets
     assert statement["Condition"] == {"ArnNotLike": {"aws:PrincipalARN": exempt}}
     assert {"iam:CreateRole", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePolicy"} <= set(
         statement["Action"]
@@ -271,6 +275,11 @@ def test_protect_guardrails_keeps_the_detective_controls_running(rendered: dict[
     # Leaving the organization is no repair: it binds the exempt roles too (the management account removes accounts).
     leaving = statements.pop("DenyLeavingTheOrganization")
     assert leaving["Action"] == "organizations:LeaveOrganization" and "Condition" not in leaving
+    # The organization baseline's StackSets execution role makes the Config recorder in every member account: the
+    # Config statement exempts it too, and no other statement does.
+    config = statements.pop("DenyStoppingOrChangingConfig")
+    stacksets = "arn:aws:iam::*:role/stacksets-exec-*"
+    assert config["Condition"] == {"ArnNotLike": {"aws:PrincipalARN": [*exempt, stacksets]}}
     for statement in statements.values():
         assert statement["Condition"] == {"ArnNotLike": {"aws:PrincipalARN": exempt}}, statement["Sid"]
 
@@ -305,7 +314,13 @@ def test_the_exempt_roles_are_exempt_from_exactly_what_the_readme_says(rendered:
         (name, statement["Sid"])
         for name, document in rendered.items()
         for statement in document["Statement"]
-        if statement.get("Condition", {}).get("ArnNotLike", {}).get("aws:PrincipalARN") != exempt
+        # The Config statement exempts the StackSets execution role as well (the organization baseline).
+        if [
+            arn
+            for arn in statement.get("Condition", {}).get("ArnNotLike", {}).get("aws:PrincipalARN", [])
+            if not (statement["Sid"] == "DenyStoppingOrChangingConfig" and arn.endswith(":role/stacksets-exec-*"))
+        ]
+        != exempt
     }
     # The data-protection statements and the denial of leaving the organization bind the exempt roles too; every
     # other statement exempts them.

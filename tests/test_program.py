@@ -109,6 +109,7 @@ def test_scps_are_attached_where_the_strategy_document_says(stack_plans: dict[st
             ("tag-policy", root_id),
             ("ai-opt-out", root_id),
             ("ec2-declarative", root_id),
+            ("s3-block-public-access", root_id),  # the S3 policy: account-level Block Public Access everywhere
         ]
     )
 
@@ -180,20 +181,15 @@ def test_resource_graph_snapshot(stack_plans: dict[str, StackPlan], snapshot: An
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
-def test_account_stacks_record_config_into_the_log_archive(stack_plans: dict[str, StackPlan], stack: str) -> None:
-    stack_plan = stack_plans[stack]
-    recording = stack_plan.settings.config_recording
-    assert recording is not None
-    channel = stack_plan.plan.one("aws:cfg/deliveryChannel:DeliveryChannel")
-    assert channel.inputs["s3BucketName"] == f"docustack-log-archive-config-{recording.log_archive_account_id}"
-    assert channel.inputs["s3KmsKeyArn"] == recording.log_archive_key_arn
-    recorder = stack_plan.plan.one("aws:cfg/recorder:Recorder")
-    assert recorder.inputs["recordingGroup"]["allSupported"] is True
-    assert recorder.inputs["recordingGroup"]["includeGlobalResourceTypes"] is True
-    status = stack_plan.plan.one("aws:cfg/recorderStatus:RecorderStatus")
-    assert status.inputs["isEnabled"] is True
-    own = stack_plan.plan.one("pulumi:providers:aws", f"{stack}-account")
-    assert {channel.provider_urn, recorder.provider_urn, status.provider_urn} == {own.urn}
+def test_account_stacks_leave_config_recording_to_the_organization_baseline(
+    stack_plans: dict[str, StackPlan], stack: str
+) -> None:
+    """The management stack's StackSet records Config in every member account; an account stack making its own
+    recorder would be a second customer managed recorder in the region, which Config refuses."""
+    plan = stack_plans[stack].plan
+    config_types = {r.type for r in plan.resources if r.type.startswith("aws:cfg/")}
+    assert config_types == set()
+    assert not plan.by_type("docustack:audit:ConfigRecorder")
 
 
 def test_member_providers_use_the_read_only_role_in_previews_and_the_access_role_in_updates(
@@ -260,6 +256,8 @@ def fill_management_placeholders(config: dict[str, Any]) -> dict[str, Any]:
     if "identityCenter" in organization:
         organization["identityCenter"]["instanceArn"] = "arn:aws:sso:::instance/ssoins-1234567890abcdef"
         organization["identityCenter"]["identityStoreId"] = "d-1234567890"
+    for notification in organization.get("budgets", {}).get("default", {}).get("notifications", []):
+        notification["emails"] = ["cloud-costs@example.com"]
     return config
 
 

@@ -78,10 +78,14 @@ def test_every_allowed_region_gets_its_own_pinned_providers(management_raw: dict
                 else:
                     _in(plan, child, f"audit-{region}", AUDIT, region)
     # Global resource types are recorded once per account, in the home region, whose recorder made the role.
-    west = plan.one("aws:cfg/recorder:Recorder", "config-audit-us-west-2-recorder")
+    # (The management account's recorder here; member accounts record through the organization baseline, with a
+    # stack instance per allowed region: tests/test_organization_baseline.py.)
+    west = plan.one("aws:cfg/recorder:Recorder", "config-management-us-west-2-recorder")
     assert west.inputs["recordingGroup"]["includeGlobalResourceTypes"] is False
-    assert west.inputs["roleArn"] == plan.one("aws:iam/role:Role", "config-audit-us-east-1-role").outputs["arn"]
+    assert west.inputs["roleArn"] == plan.one("aws:iam/role:Role", "config-management-us-east-1-role").outputs["arn"]
     assert not [r for r in plan.by_type("aws:iam/role:Role") if "us-west-2" in r.name]
+    instances = plan.by_type("aws:cloudformation/stackSetInstance:StackSetInstance")
+    assert sorted(i.inputs["stackSetInstanceRegion"] for i in instances) == ["us-east-1", "us-west-2"]
 
 
 def test_guardduty_and_security_hub_service_access_is_required(management_raw: dict[str, Any]) -> None:

@@ -150,7 +150,7 @@ BAD_MANAGEMENT: list[tuple[str, Callable[[Raw], None], str, str]] = [
     (
         "SCP name twice",
         lambda r: _org(r)["policies"].append(_scp("region-deny", ["ou:Sandbox"])),
-        "policies[9].name",
+        "policies[10].name",
         "declared twice",
     ),
     (
@@ -175,13 +175,13 @@ BAD_MANAGEMENT: list[tuple[str, Callable[[Raw], None], str, str]] = [
     (
         "service principal not a service",
         lambda r: _org(r)["serviceAccessPrincipals"].append("config.example.com"),
-        "serviceAccessPrincipals[8]",
+        "serviceAccessPrincipals[9]",
         "service principal",
     ),
     (
         "service principal twice",
         lambda r: _org(r)["serviceAccessPrincipals"].append("config.amazonaws.com"),
-        "serviceAccessPrincipals[8]",
+        "serviceAccessPrincipals[9]",
         "listed twice",
     ),
     (
@@ -225,23 +225,20 @@ def test_bad_management_config_is_refused_naming_the_field(
     assert any(words in p.message for p in matching), f"{case}: {words!r} not in:\n{message}"
 
 
-def test_account_stack_must_record_config(project_dir: Path) -> None:
-    raw = project.read_stack_config(project_dir, "dev")[CONFIG_KEY]
-    del raw["configRecording"]
-    with pytest.raises(SettingsError, match=r"configRecording: is required in an account stack"):
+@pytest.mark.parametrize("stack", ["dev", "management"])
+def test_an_old_stack_file_with_config_recording_is_refused_naming_the_field(project_dir: Path, stack: str) -> None:
+    """The organization baseline records Config now; a stack file that still has its own recorder settings gets
+    an error that names the field and says where recording went, not "not a known setting"."""
+    raw = project.read_stack_config(project_dir, stack)[CONFIG_KEY]
+    assert "configRecording" not in raw
+    parse_settings(raw)
+    raw["configRecording"] = {"logArchiveAccountId": "123456789012", "logArchiveKeyArn": "<log-archive-key-arn>"}
+    with pytest.raises(SettingsError) as caught:
         parse_settings(raw)
-    raw["configRecording"] = {
-        "logArchiveAccountId": "123456789012",
-        "logArchiveKeyArn": "arn:aws:kms:us-east-1:1:key/x",
-    }
-    with pytest.raises(SettingsError, match=r"configRecording\.logArchiveKeyArn: .* is not a KMS key ARN"):
-        parse_settings(raw)
-
-
-def test_management_stack_does_not_take_config_recording(management_raw: Raw) -> None:
-    management_raw["configRecording"] = {"logArchiveAccountId": "<x>", "logArchiveKeyArn": "<y>"}
-    with pytest.raises(SettingsError, match="configRecording: belongs to account stacks"):
-        parse_settings(management_raw)
+    [problem] = caught.value.problems
+    assert problem.path == f"{CONFIG_KEY}.configRecording"
+    assert "no longer used" in problem.message and "organization baseline" in problem.message
+    assert "Log Archive's Config bucket" in problem.message
 
 
 def test_there_are_at_least_twenty_bad_config_cases() -> None:
@@ -320,8 +317,6 @@ def test_placeholders_are_listed_by_field(project_dir: Path) -> None:
         f"{CONFIG_KEY}.account.id",
         f"{CONFIG_KEY}.stateBackend.keyId",
         f"{CONFIG_KEY}.ci.repository",
-        f"{CONFIG_KEY}.configRecording.logArchiveAccountId",
-        f"{CONFIG_KEY}.configRecording.logArchiveKeyArn",
     ]
     assert "account.id" not in " ".join(project.load_stack_settings(project_dir, "dev").placeholders())
 

@@ -53,11 +53,9 @@ def test_baseline_in_every_stack(stack_plans: dict[str, plan.StackPlan], stack: 
     spec = StateBackendSpec.from_settings(settings, stack)
     baseline = stack_plan.plan.one("docustack:baseline:AccountBaseline")
     resources = stack_plan.plan.subtree(baseline.urn)
-    block = resources.one("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock")
-    assert block.parent == baseline.urn
-    assert [
-        block.inputs[k] for k in ("blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets")
-    ] == [True] * 4
+    # Account-level S3 Block Public Access comes from the organization's S3 policy now: a stack that still set it
+    # would be refused by S3 (403) once the policy applies (tests/test_s3_policy.py).
+    assert resources.by_type("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock") == []
     assert {r.type for r in resources.resources} >= STATE_TYPES
     assert resources.one("aws:s3/bucket:Bucket").inputs["bucket"] == f"docustack-pulumi-state-{settings.account.id}"
     assert resources.by_type("aws:dynamodb/table:Table") == []  # Terraform's lock table is off by default

@@ -82,6 +82,14 @@ BASELINE_CHECKS = {
 # What the management stack needs in every member account.
 MEMBER_CHECKS = {"ORG-MEMBER-ACCESS-ROLE", "MEMBER-READ-ONLY-ROLE"}
 ACCESS_CHECKS = {"ACCESS-INSTANCE", "ACCESS-GROUPS", "ACCESS-PERMISSION-SETS", "ACCESS-ASSIGNMENTS"}
+# The organization baseline and cost attribution (docustack/verify/baseline_org_checks.py).
+ORGANIZATION_BASELINE_CHECKS = {
+    "BASELINE-STACKSET",
+    "BASELINE-INSTANCES",
+    "BASELINE-RECORDERS",
+    "BUDGETS",
+    "COST-ALLOCATION-TAGS",
+}
 MANAGEMENT_CHECKS = {
     "ACCOUNT-IDENTITY",
     *ACCESS_CHECKS,
@@ -90,6 +98,7 @@ MANAGEMENT_CHECKS = {
     *AUDIT_CHECKS,
     *BASELINE_CHECKS,
     *MEMBER_CHECKS,
+    *ORGANIZATION_BASELINE_CHECKS,
 }
 
 
@@ -257,6 +266,9 @@ TAMPERING: dict[str, tuple[Callable[[LiveFoundation, pytest.MonkeyPatch], None],
             ("ORG-MEMBER-ACCESS-ROLE", "account:log-archive/role:OrganizationAccountAccessRole"),
             ("MEMBER-READ-ONLY-ROLE", "account:log-archive/role:docustack-readonly"),
             ("ACCESS-ASSIGNMENTS", "account:log-archive"),
+            # the baseline delivers to the Log Archive's Config bucket, and the budget is filtered on the account
+            ("BASELINE-STACKSET", "stackset:docustack-organization-baseline"),
+            ("BUDGETS", "budget:docustack-log-archive-monthly"),
         },
     ),
     "account closed": (
@@ -338,6 +350,7 @@ def test_moved_ou_is_found_elsewhere(live_foundation: LiveFoundation, project_di
                 "ACCESS-ASSIGNMENTS",
                 *AUDIT_CHECKS,
                 *MEMBER_CHECKS,
+                *(ORGANIZATION_BASELINE_CHECKS - {"COST-ALLOCATION-TAGS"}),
             },
         ),
     ],

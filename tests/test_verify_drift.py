@@ -343,7 +343,11 @@ def test_a_member_account_verify_cannot_enter_is_exit_2(
     patch_api(monkeypatch, "AssumeRole", refuse_prod, "sts")
     report = run_verify(live_foundation, project_dir)
     assert report.exit_code == 2
-    assert with_status(report, ERROR) == {("ORG-MEMBER-ACCESS-ROLE", f"account:prod/role:{ACCESS_ROLE}")}
+    # the baseline's recorder there cannot be read either (docustack/verify/baseline_org_checks.py)
+    assert with_status(report, ERROR) == {
+        ("ORG-MEMBER-ACCESS-ROLE", f"account:prod/role:{ACCESS_ROLE}"),
+        ("BASELINE-RECORDERS", "config:prod/us-east-1/Recorder"),
+    }
     error = finding(report, "ORG-MEMBER-ACCESS-ROLE", f"account:prod/role:{ACCESS_ROLE}")
     assert error.actual == "could not be checked"
     assert error.detail == f"account {prod}: AccessDenied on AssumeRole: not authorized"

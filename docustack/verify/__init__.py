@@ -22,6 +22,7 @@ from docustack.verify import (  # noqa: F401
     account_checks,
     audit_checks,
     baseline_checks,
+    baseline_org_checks,
     member_checks,
     organization_checks,
 )

@@ -7,8 +7,10 @@ components, the names of :mod:`docustack.settings`. Resources in the Log Archive
 through ``context.member_session`` (``--member-role`` narrowed to ``ReadOnlyAccess``). A management stack without
 ``organization.auditServices`` declares none of this, and these checks find nothing to compare.
 
-Config recording is checked for every stack: the management stack records in the management, Log Archive and
-Audit accounts; an account stack records in its own account, into the bucket its ``configRecording`` names.
+Config recording is checked from the management stack: the management account records through the management stack,
+the Log Archive and Audit accounts through the organization baseline (the same recorder and channel); every other
+member account's recorder is checked by ``BASELINE-RECORDERS`` (:mod:`.baseline_org_checks`). An account stack makes
+no recorder of its own any more.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from docustack.verify.buckets import (
     private_bucket_findings,
     read_live_bucket,
 )
-from docustack.verify.framework import ACCOUNT, MANAGEMENT, MEDIUM, CheckContext, Finding, check, compared, drift
+from docustack.verify.framework import MEDIUM, CheckContext, Finding, check, compared, drift
 from docustack.verify.organization_checks import LiveOrganization
 from docustack.verify.policy_compare import compared_documents
 
@@ -466,22 +468,16 @@ def _aggregation_text(aggregator: dict[str, Any]) -> str:
     return f"organization source, {regions}"
 
 
-@check("CONFIG-RECORDING", "Config records everything and delivers to the Log Archive", kinds=(MANAGEMENT, ACCOUNT))
+@check("CONFIG-RECORDING", "Config records everything and delivers to the Log Archive")
 def config_recording(context: CheckContext) -> Iterator[Finding]:
     settings = context.settings
     own = settings.account.id  # read with the caller's session; member accounts through member sessions
     accounts: list[tuple[str, str | None]] = [(settings.account.name, own)]
-    if settings.is_management:
-        audit = _audit(context)
-        if audit is None:
-            return
-        accounts += [(audit.log_archive_name, audit.log_archive_id), (audit.audit_name, audit.audit_id)]
-        bucket, key_arn = audit.bucket_name(CONFIG_BUCKET), audit.key_arn
-    else:
-        recording = settings.config_recording
-        assert recording is not None, "the settings require configRecording in an account stack"
-        bucket = settings.log_archive_bucket_name(recording.log_archive_account_id, CONFIG_BUCKET)
-        key_arn = recording.log_archive_key_arn
+    audit = _audit(context)
+    if audit is None:
+        return
+    accounts += [(audit.log_archive_name, audit.log_archive_id), (audit.audit_name, audit.audit_id)]
+    bucket, key_arn = audit.bucket_name(CONFIG_BUCKET), audit.key_arn
     for label, account_id in accounts:
         for region in _regions(context):
             resource = f"config:{label}/{region}"
