@@ -20,7 +20,7 @@ moto gaps, filled here so that the compliant foundation is compliant (each tampe
   trusted access. moto checks no policy content of any management type.
 - moto's IAM Identity Center instance has an identity store ID of letters, which AWS's pattern refuses: it is given
   one of hexadecimal digits.
-- moto 5.2.5 does not know the ``S3_POLICY`` policy type (AWS has it since 2025-11): it is added to moto's lists;
+- moto 5.2.5 does not know the ``S3_POLICY`` policy type (AWS has it since 2025-11): it is added the same way;
 - moto's CloudFormation needs extras this project does not install, so the baseline StackSet is answered as the
   program declares it (``DescribeStackSet``, ``ListStackInstances``: every member account CURRENT in every allowed
   region), and each member account's recorder, which the StackSet would make, is made directly in moto;
@@ -149,16 +149,6 @@ class LiveFoundation:
         return self.ou_ids[name] if kind == "ou" else self.account_ids[name]
 
 
-def _add_s3_policy_type_to_moto() -> None:
-    """moto gap: moto 5.2.5 refuses the S3_POLICY type, which AWS Organizations has
-    (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_s3.html)."""
-    from moto.organizations.models import FakePolicy, FakeRoot
-
-    for owner in (FakeRoot, FakePolicy):
-        if "S3_POLICY" not in owner.SUPPORTED_POLICY_TYPES:
-            owner.SUPPORTED_POLICY_TYPES.append("S3_POLICY")
-
-
 def _filled(value: str, replacement: str) -> str:
     return replacement if value.startswith("<") else value
 
@@ -172,7 +162,6 @@ def build_foundation(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Live
     client = boto3.Session(region_name=declared.account.region).client("organizations")
     organization_id = client.create_organization(FeatureSet=organization.feature_set)["Organization"]["Id"]
     root_id = client.list_roots()["Roots"][0]["Id"]
-    _add_s3_policy_type_to_moto()
     for policy_type in organization.enabled_policy_types:
         client.enable_policy_type(RootId=root_id, PolicyType=policy_type)
     for principal in organization.service_access_principals:
@@ -632,17 +621,19 @@ def build_audit_services(foundation: LiveFoundation, organization_id: str, monke
     )
 
 
-DECLARATIVE_POLICY_EC2 = "DECLARATIVE_POLICY_EC2"
+# moto gap: policy types moto does not know, with the path segment of their policy ARNs
+# (arn:aws:organizations::<management>:policy/<organization>/<segment>/<policy id>). The S3 policy type:
+# https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_s3.html
+TYPES_MOTO_LACKS = {"DECLARATIVE_POLICY_EC2": "declarative_policy_ec2", "S3_POLICY": "s3_policy"}
 
 
 def support_declarative_policies(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto gap: the EC2 declarative policy type, accepted by moto's root and policies like the types it knows, and
-    its trusted service principal ec2.amazonaws.com."""
+    """moto gap: the EC2 declarative policy and S3 policy types, accepted by moto's root and policies like the
+    types it knows, and the declarative policy's trusted service principal ec2.amazonaws.com."""
     for owner in (FakeRoot, FakePolicy):
-        if DECLARATIVE_POLICY_EC2 not in owner.SUPPORTED_POLICY_TYPES:
-            monkeypatch.setattr(
-                owner, "SUPPORTED_POLICY_TYPES", [*owner.SUPPORTED_POLICY_TYPES, DECLARATIVE_POLICY_EC2]
-            )
+        missing = [t for t in TYPES_MOTO_LACKS if t not in owner.SUPPORTED_POLICY_TYPES]
+        if missing:
+            monkeypatch.setattr(owner, "SUPPORTED_POLICY_TYPES", [*owner.SUPPORTED_POLICY_TYPES, *missing])
     if "ec2.amazonaws.com" not in FakeServiceAccess.TRUSTED_SERVICES:
         trusted = [*FakeServiceAccess.TRUSTED_SERVICES, "ec2.amazonaws.com"]
         monkeypatch.setattr(FakeServiceAccess, "TRUSTED_SERVICES", trusted)
@@ -651,12 +642,13 @@ def support_declarative_policies(monkeypatch: pytest.MonkeyPatch) -> None:
         return
 
     def init(self: FakePolicy, organization: Any, **kwargs: Any) -> None:
-        if kwargs.get("Type") != DECLARATIVE_POLICY_EC2:
+        policy_type = kwargs.get("Type", "")
+        if policy_type not in TYPES_MOTO_LACKS:
             original(self, organization, **kwargs)
             return
         original(self, organization, **{**kwargs, "Type": "TAG_POLICY"})  # moto's constructor knows no ARN for it
-        self.type = DECLARATIVE_POLICY_EC2
-        self._arn_format = "arn:{0}:organizations::{1}:policy/{2}/declarative_policy_ec2/{3}"
+        self.type = policy_type
+        self._arn_format = "arn:{0}:organizations::{1}:policy/{2}/" + TYPES_MOTO_LACKS[policy_type] + "/{3}"
 
     init.declarative = True  # type: ignore[attr-defined]
     monkeypatch.setattr(FakePolicy, "__init__", init)

@@ -139,7 +139,8 @@ def test_plan_markdown_has_a_mermaid_chart_and_a_summary(capsys: pytest.CaptureF
     assert "```mermaid\ngraph TD" in out
     assert (
         'n0["Root<br/>SCPs: region-deny, protect-cloudtrail, protect-guardrails<br/>tag policies: tag-policy'
-        '<br/>AI services opt-out policies: ai-opt-out<br/>EC2 declarative policies: ec2-declarative"]'
+        "<br/>AI services opt-out policies: ai-opt-out<br/>EC2 declarative policies: ec2-declarative"
+        '<br/>S3 policies: s3-block-public-access"]'
     ) in out
     assert "#lt;staging-account-id#gt;" in out  # placeholders cannot break the diagram
     assert "| `aws:organizations/account:Account` | 5 |" in out

@@ -34,12 +34,14 @@ def test_the_root_carries_every_type_with_its_policies(management_raw: dict[str,
         ("TAG_POLICY", "tag-policy"),
         ("AISERVICES_OPT_OUT_POLICY", "ai-opt-out"),
         ("DECLARATIVE_POLICY_EC2", "ec2-declarative"),
+        ("S3_POLICY", "s3-block-public-access"),
     )
     assert root.scps == ("region-deny", "protect-cloudtrail", "protect-guardrails")
     (line,) = [line for line in plan.chart_lines(root) if line.startswith("Root")]
     assert line == (
         "Root  SCPs: region-deny, protect-cloudtrail, protect-guardrails; tag policies: tag-policy; "
-        "AI services opt-out policies: ai-opt-out; EC2 declarative policies: ec2-declarative"
+        "AI services opt-out policies: ai-opt-out; EC2 declarative policies: ec2-declarative; "
+        "S3 policies: s3-block-public-access"
     )
 
 

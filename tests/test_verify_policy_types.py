@@ -17,11 +17,12 @@ from moto_foundation import LiveFoundation, finding, run_verify, with_status
 
 from docustack.verify.framework import DRIFT, ERROR, OK
 
-MANAGEMENT_TYPES = ("TAG_POLICY", "AISERVICES_OPT_OUT_POLICY", "DECLARATIVE_POLICY_EC2")
+MANAGEMENT_TYPES = ("TAG_POLICY", "AISERVICES_OPT_OUT_POLICY", "DECLARATIVE_POLICY_EC2", "S3_POLICY")
 RESOURCES = {
     "tag-policy": "tag-policy:tag-policy",
     "ai-opt-out": "ai-opt-out-policy:ai-opt-out",
     "ec2-declarative": "declarative-policy-ec2:ec2-declarative",
+    "s3-block-public-access": "s3-policy:s3-block-public-access",
 }
 
 
@@ -193,3 +194,11 @@ def test_the_same_settings_in_another_order_and_layout_are_compliant(
     report = run_verify(live_foundation, project_dir)
     assert with_status(report, DRIFT) == set()
     assert ("ORG-POLICY-CONTENT", RESOURCES["tag-policy"]) in with_status(report, OK)
+
+
+def test_every_policy_type_has_a_finding_prefix() -> None:
+    import policies
+    from docustack.verify.organization_checks import RESOURCE_PREFIX
+
+    assert set(RESOURCE_PREFIX) == set(policies.POLICY_TYPES)
+    assert len(set(RESOURCE_PREFIX.values())) == len(RESOURCE_PREFIX)

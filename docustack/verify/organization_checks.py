@@ -36,6 +36,7 @@ RESOURCE_PREFIX: dict[str, str] = {
     "AISERVICES_OPT_OUT_POLICY": "ai-opt-out-policy",
     "DECLARATIVE_POLICY_EC2": "declarative-policy-ec2",
     "BACKUP_POLICY": "backup-policy",
+    "S3_POLICY": "s3-policy",
 }
 
 
