@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from policy_files import policy_type_of
 
 import policies
 from docustack import cli, project
@@ -100,7 +101,7 @@ def test_a_policy_file_that_cannot_be_read_is_a_policy_error_naming_it(case: str
 
 def test_the_repository_policies_still_load() -> None:
     for path in sorted(policies.POLICY_DIR.glob("*.json")):
-        assert policies.load(path.name)["Statement"]
+        assert policies.load(path.name, policy_type_of(path.name))["Statement"]
 
 
 @pytest.mark.parametrize("case", ["not UTF-8", "a directory", "a link loop", "a repeated key"])

@@ -21,6 +21,7 @@ from typing import Any
 
 import iam_reference
 import pytest
+from policy_files import policy_type_of
 
 import policies
 from docustack import project
@@ -83,7 +84,10 @@ def test_every_scp_file_names_only_real_actions() -> None:
     files = sorted(Path(policies.__file__).parent.glob("*.json"))
     assert files
     documents = [
-        (f"policies/{path.name}", policies.render(policies.load(path.name), settings.policy_variables()))
+        (
+            f"policies/{path.name}",
+            policies.render(policies.load(path.name, policy_type_of(path.name)), settings.policy_variables()),
+        )
         for path in files
     ]
     assert not unknown_actions(documents), "\n".join(unknown_actions(documents))

@@ -15,6 +15,7 @@ import policies
 from docustack import offline, project
 from docustack.plan import StackPlan
 from docustack.settings import CONFIG_KEY
+from policies import perimeter
 
 ACCOUNT = "aws:organizations/account:Account"
 ATTACHMENT = "aws:organizations/policyAttachment:PolicyAttachment"
@@ -95,6 +96,8 @@ def test_scps_are_attached_where_the_strategy_document_says(stack_plans: dict[st
     plan = stack_plans["management"].plan
     root_id = plan.one(ORGANIZATION).outputs["roots"][0]["id"]
     workloads = next(r.outputs["id"] for r in plan.by_type(OU) if r.inputs["name"] == "Workloads")
+    sandbox = next(r.outputs["id"] for r in plan.by_type(OU) if r.inputs["name"] == "Sandbox")
+    security = next(r.outputs["id"] for r in plan.by_type(OU) if r.inputs["name"] == "Security")
     log_archive = plan.one(ACCOUNT, "log-archive-account").outputs["id"]
     policy_names = {r.outputs["id"]: r.inputs["name"] for r in plan.by_type(POLICY)}
     attachments = sorted((policy_names[a.inputs["policyId"]], a.inputs["targetId"]) for a in plan.by_type(ATTACHMENT))
@@ -106,6 +109,10 @@ def test_scps_are_attached_where_the_strategy_document_says(stack_plans: dict[st
             ("protect-log-archive", log_archive),
             ("require-s3-encryption", workloads),
             ("deny-public-s3", workloads),
+            ("sandbox-no-phi", sandbox),
+            ("rcp-identity-perimeter", workloads),
+            ("rcp-identity-perimeter", security),
+            ("rcp-deny-sandbox-principals", workloads),
         ]
     )
 
@@ -121,11 +128,25 @@ def test_attachments_wait_for_the_organization(stack_plans: dict[str, StackPlan]
 def test_scp_content_is_the_minified_rendered_file(stack_plans: dict[str, StackPlan]) -> None:
     stack_plan = stack_plans["management"]
     assert stack_plan.settings.organization is not None
-    files = {scp.name: scp.file for scp in stack_plan.settings.organization.service_control_policies}
-    for policy in stack_plan.plan.by_type(POLICY):
-        expected = policies.render_file(files[policy.inputs["name"]], stack_plan.settings.policy_variables())
+    entries = {entry.name: entry for entry in stack_plan.settings.organization.policies}
+    plan = stack_plan.plan
+    organization = plan.one(ORGANIZATION).outputs
+    # The perimeter's documents name the organization, root and OUs by the IDs Organizations gave them (here the
+    # mocks'), not by the stand-ins the settings were checked with (every OU here is a top-level one).
+    real = perimeter.organization_variables(
+        organization["id"],
+        organization["roots"][0]["id"],
+        {r.inputs["name"]: r.outputs["id"] for r in plan.by_type(OU)},
+    )
+    stand_ins = stack_plan.settings.policy_variables()
+    for policy in plan.by_type(POLICY):
+        entry = entries[policy.inputs["name"]]
+        expected = policies.render_file(entry.file, {**stand_ins, **real}, policy_type=entry.type)
         assert policy.inputs["content"] == expected
-        assert policy.inputs["type"] == "SERVICE_CONTROL_POLICY"
+        assert policy.inputs["type"] == entry.type
+        assert "x" * 32 not in policy.inputs["content"], f"{entry.name} was deployed with a stand-in ID"
+    assert {entry.type for entry in entries.values()} >= {"SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"}
+    assert any(organization["id"] in p.inputs["content"] for p in plan.by_type(POLICY))
 
 
 def test_placeholders_warn_in_preview(project_dir: Path, stack_plans: dict[str, StackPlan]) -> None:

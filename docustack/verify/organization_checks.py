@@ -17,6 +17,7 @@ import policies
 from docustack.settings import FULL_AWS_ACCESS, ROOT_TARGET, MemberAccountSettings, OrganizationSettings, iter_ous
 from docustack.verify import policy_compare
 from docustack.verify.framework import LOW, MEDIUM, CheckContext, Finding, check, compared, drift
+from policies import perimeter
 
 SCP = "SERVICE_CONTROL_POLICY"
 NOT_FOUND = "not found"
@@ -223,7 +224,13 @@ def account_placement(context: CheckContext) -> Iterator[Finding]:
 @check("ORG-SCP-CONTENT", "Each SCP exists and says what its rendered policy file says")
 def scp_content(context: CheckContext) -> Iterator[Finding]:
     organization = _organization(context)
-    variables = context.settings.policy_variables()
+    # The perimeter's documents name the organization, root and OUs by ID: the live ones, as `up` filled them in
+    # (docustack/stacks.py); an OU that is missing keeps its stand-in, and ORG-OU-TREE reports it.
+    live_ids = {path: unit["Id"] for path, unit in organization.ous.items()}
+    variables = {
+        **context.settings.policy_variables(),
+        **perimeter.organization_variables(organization.description["Id"], organization.root["Id"], live_ids),
+    }
     for scp in organization.declared.service_control_policies:
         expected = f"statements of policies/{scp.file}"
         live = organization.service_control_policies.get(scp.name)
