@@ -427,12 +427,14 @@ def evaluate(model: OrganizationModel, request: Request) -> Decision:
     common = [m for m in first.denied_by if all(m in d.denied_by for d in decisions)]
     every = list(dict.fromkeys(m for d in decisions for m in d.denied_by))
     denied_by = tuple(common or every)
-    reason = first.reason
+    reason = "no SCP of the caller's and no RCP of the resource's account denies it"
     if denied_by:
         reason = "explicitly denied by " + "; ".join(_named(m) for m in denied_by)
+    elif not first.allowed:
+        reason = first.reason
     return replace(
         first,
-        reason=f"{reason} (whichever account holds the resource)",
+        reason=f"{reason}, whichever account holds the resource (--resource-account names it)",
         denied_by=denied_by,
         rcp_levels=(),
         resource_account=None,
@@ -541,6 +543,9 @@ def _derived_context(
         derived["aws:principalisawsservice"] = "true"
         derived["aws:principalservicename"] = caller.service_name
         absent.update(PRINCIPAL_KEYS)
+        if "aws:sourceaccount" in {k.lower() for k in request.absent}:
+            # Acting for no resource of any account (a service assuming its role): no source organization either.
+            absent.update({"aws:sourceorgid", "aws:sourceorgpaths"})
         source = {k.lower(): v for k, v in request.context.items()}.get("aws:sourceaccount")
         if source is not None and model.organization_id is not None:
             try:
