@@ -427,7 +427,7 @@ def evaluate(model: OrganizationModel, request: Request) -> Decision:
     common = [m for m in first.denied_by if all(m in d.denied_by for d in decisions)]
     every = list(dict.fromkeys(m for d in decisions for m in d.denied_by))
     denied_by = tuple(common or every)
-    reason = "no SCP of the caller's and no RCP of the resource's account denies it"
+    reason = f"{first.reason.split('; ')[0]}; no RCP denies it"
     if denied_by:
         reason = "explicitly denied by " + "; ".join(_named(m) for m in denied_by)
     elif not first.allowed:
