@@ -382,7 +382,7 @@ def _simulate(args: argparse.Namespace, project_dir: Path) -> int:
             print(f"  SCPs evaluated: {' -> '.join(decision.levels)}")
         if decision.rcp_levels:
             print(f"  RCPs evaluated ({decision.resource_account}): {' -> '.join(decision.rcp_levels)}")
-        if principal_arn != principal:
+        if principal_arn and principal_arn != principal:
             print(f"  aws:PrincipalArn: {principal_arn}")
         if decision.absent_keys:
             print(f"  taken as absent from the request: {', '.join(decision.absent_keys)}")
