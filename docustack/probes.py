@@ -1042,6 +1042,32 @@ PERIMETER_PROBES: tuple[Probe, ...] = (
         "the confused deputy: a trail of another organization pointed at our bucket",
         ("rcp-identity-perimeter",),
     ),
+    # CI previews and deploys keep working inside the perimeter: the roles are principals of the organization
+    Probe(
+        "CI deploy role writes prod state",
+        _req(
+            "s3:PutObject",
+            "prod",
+            principal=f"arn:aws:iam::{PROD_ID}:role/docustack-github-deploy",
+            resource=f"arn:aws:s3:::docustack-pulumi-state-{PROD_ID}/.pulumi/stacks/docustack/prod.json",
+            context={SSE: "aws:kms"},
+            resource_account="prod",
+        ),
+        True,
+        "a deploy writes the stack's state with the login URL's ssetype",
+    ),
+    Probe(
+        "CI preview role decrypts with the prod state key",
+        _req(
+            "kms:Decrypt",
+            "prod",
+            principal=f"arn:aws:iam::{PROD_ID}:role/docustack-github-preview",
+            resource=f"arn:aws:kms:us-east-1:{PROD_ID}:key/state",
+            resource_account="prod",
+        ),
+        True,
+        "a preview reads state and secrets",
+    ),
     # GitHub's OIDC federation into the CI roles
     Probe(
         "GitHub pull request assumes the dev preview role",
