@@ -129,6 +129,8 @@ def test_the_trusted_oidc_tenant_is_the_repository_of_every_stack() -> None:
     for stack in project.stack_names(PROJECT_DIR):
         raw = project.read_stack_config(PROJECT_DIR, stack)[CONFIG_KEY]
         assert raw["ci"]["repository"] == management.ci.repository, stack
+        ci = project.load_stack_settings(PROJECT_DIR, stack).ci
+        assert ci is not None and ci.oidc_subject_prefix() == management.ci.oidc_subject_prefix(), stack
 
 
 # ---------------------------------------------------------------------------------------------------------
