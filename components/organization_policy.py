@@ -22,7 +22,8 @@ class OrganizationPolicyArgs:
     # One of the types in policies.POLICY_TYPES, e.g. SERVICE_CONTROL_POLICY or RESOURCE_CONTROL_POLICY.
     policy_type: str
     description: str
-    content: str  # the minified JSON document, exactly as sent to AWS
+    # The minified JSON document, exactly as sent to AWS; an output when it names IDs Organizations assigns.
+    content: pulumi.Input[str]
     # target label ("root", "ou:Workloads", "account:dev") -> the target's ID
     targets: Mapping[str, pulumi.Input[str]]
     # What the attachments must wait for: the organization, whose root has the policy type enabled.

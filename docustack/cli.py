@@ -13,10 +13,11 @@
                                          before a stack's first `pulumi up`: every difference between the
                                          live resources it adopts and the settings, which that `up` would
                                          write (docustack/adoption.py)
-    docustack simulate [--stack NAME] --account NAME --action ACTION [--region R] [--resource ARN]
-                       [--principal ARN] [--role-path PATH] [--as-permission-set NAME]
-                       [--context KEY=VALUE ...] [--absent KEY ...] [--json]
-                                         would the SCPs in effect deny this request, and by which statement?
+    docustack simulate [--stack NAME] --account NAME|ID --action ACTION [--region R] [--resource ARN]
+                       [--resource-account NAME|ID] [--principal ARN|SERVICE] [--role-path PATH]
+                       [--as-permission-set NAME] [--context KEY=VALUE ...] [--absent KEY ...] [--json]
+                                         would the caller's SCPs or the resource account's RCPs deny this
+                                         request, and by which policy, statement and target?
                                          (--as-permission-set: as the role of an Identity Center permission set)
     docustack ci-context --role read-only|verify|deploy (--stack NAME | --matrix)
                                          what a CI job needs for a stack (role ARN, login URL, secrets
@@ -151,9 +152,14 @@ def _parser() -> argparse.ArgumentParser:
     adopt.add_argument("--profile", help="AWS profile (default: the environment's credentials)")
     adopt.set_defaults(handler=_adopt_check)
 
-    simulate = commands.add_parser("simulate", help="evaluate a request against the SCPs in effect")
+    simulate = commands.add_parser("simulate", help="evaluate a request against the SCPs and RCPs in effect")
     simulate.add_argument("--stack", default="management", help="the stack that owns the organization")
-    simulate.add_argument("--account", required=True, help="member account name or ID (or the management account)")
+    simulate.add_argument(
+        "--account",
+        required=True,
+        help="the caller's account: member account name or ID, the management account, or the ID of an account "
+        "outside the organization (for a service principal or web identity: the account called)",
+    )
     simulate.add_argument("--action", required=True, help="e.g. s3:PutObject")
     simulate.add_argument("--region", default="us-east-1")
     simulate.add_argument(
@@ -162,8 +168,15 @@ def _parser() -> argparse.ArgumentParser:
         "resources then makes the decision refuse)",
     )
     simulate.add_argument(
+        "--resource-account",
+        metavar="NAME|ID",
+        help="the account that holds the resource, whose RCPs apply (default: the ARN's account; for * the "
+        "caller's; an ARN without one, such as S3's, is decided for every account it could be in)",
+    )
+    simulate.add_argument(
         "--principal",
-        help="principal ARN: role, user, root, or a role session with --role-path "
+        help="principal ARN: role, user, root, or a role session with --role-path; an AWS service principal "
+        "(cloudtrail.amazonaws.com); or a web identity by its OIDC provider's ARN "
         "(default: arn:aws:iam::<account>:role/docustack-simulated-principal)",
     )
     simulate.add_argument(
@@ -306,6 +319,7 @@ def _simulate(args: argparse.Namespace, project_dir: Path) -> int:
         ("--principal", args.principal),
         ("--role-path", args.role_path),
         ("--as-permission-set", args.as_permission_set),
+        ("--resource-account", args.resource_account),
         *(("--context", item) for item in args.context),
         *(("--absent", item) for item in args.absent),
     ):
@@ -331,8 +345,15 @@ def _simulate(args: argparse.Namespace, project_dir: Path) -> int:
         context[key] = value
     try:
         model = simulator.OrganizationModel.from_settings(settings, policy_dir=project_dir / "policies")
-        account = model.find_account(args.account)
+        place = model.locate(args.account)
+        if place.kind == "outside" and not args.principal and args.as_permission_set is None:
+            raise simulator.InvalidRequest(f"account {args.account} is outside the organization: give --principal")
+        account = place.node
         if args.as_permission_set is not None:
+            if place.kind == "outside":
+                raise simulator.InvalidRequest(
+                    f"account {args.account} is outside the organization, where Identity Center makes no roles"
+                )
             if args.principal is not None or args.role_path is not None:
                 raise simulator.InvalidRequest(
                     "--as-permission-set names the principal: give no --principal or --role-path"
@@ -340,7 +361,12 @@ def _simulate(args: argparse.Namespace, project_dir: Path) -> int:
             args.principal = _permission_set_principal(settings, account, args.as_permission_set)
         principal = args.principal or _default_principal(settings.account.id, account)
         principal_arn = simulator.principal_arn_in_context(principal, args.role_path)
-        _check_principal_account(principal_arn, settings.account.id, account)
+        if place.kind != "outside":
+            _check_principal_account(principal_arn, settings.account.id, account)
+        elif principal_arn and principal_arn.split(":")[4] != args.account:
+            raise simulator.InvalidRequest(
+                f"--principal is in account {principal_arn.split(':')[4]}, but --account is {args.account}"
+            )
         request = simulator.Request(
             action=args.action,
             account=args.account,
@@ -350,6 +376,7 @@ def _simulate(args: argparse.Namespace, project_dir: Path) -> int:
             context=context,
             absent=frozenset(args.absent),
             role_path=args.role_path,
+            resource_account=args.resource_account,
         )
         decision = simulator.evaluate(model, request)
     except (simulator.UnknownAccount, simulator.InvalidRequest, simulator.UnsupportedPolicy) as error:
@@ -361,8 +388,13 @@ def _simulate(args: argparse.Namespace, project_dir: Path) -> int:
                 {
                     "decision": decision.verdict,
                     "reason": decision.reason,
-                    "deniedBy": [vars(match) for match in decision.denied_by],
+                    "deniedBy": [
+                        {"policy": m.policy, "policyType": m.policy_type, "sid": m.sid, "target": m.target}
+                        for m in decision.denied_by
+                    ],
                     "levels": list(decision.levels),
+                    "resourceAccount": decision.resource_account,
+                    "rcpLevels": list(decision.rcp_levels),
                     "principalArn": principal_arn,
                     "absentKeys": list(decision.absent_keys),
                 },
@@ -372,8 +404,10 @@ def _simulate(args: argparse.Namespace, project_dir: Path) -> int:
     else:
         print(f"{decision.verdict.upper()}: {decision.reason}")
         if decision.levels:
-            print(f"  evaluated: {' -> '.join(decision.levels)}")
-        if principal_arn != principal or args.as_permission_set is not None:
+            print(f"  SCPs evaluated: {' -> '.join(decision.levels)}")
+        if decision.rcp_levels:
+            print(f"  RCPs evaluated ({decision.resource_account}): {' -> '.join(decision.rcp_levels)}")
+        if principal_arn and (principal_arn != principal or args.as_permission_set is not None):
             print(f"  aws:PrincipalArn: {principal_arn}")
         if decision.absent_keys:
             print(f"  taken as absent from the request: {', '.join(decision.absent_keys)}")
@@ -414,6 +448,8 @@ def _default_principal(management_id: str, account: simulator.AccountNode | None
 
 def _check_principal_account(principal_arn: str, management_id: str, account: simulator.AccountNode | None) -> None:
     """The SCPs that apply are those of the principal's own account: a principal elsewhere contradicts --account."""
+    if not principal_arn:
+        return  # a service principal or a web identity: no principal of an account (the simulator checks the latter)
     account_id = management_id if account is None else simulator.known_account_id(account)
     principal_account = principal_arn.split(":")[4]
     if account_id is not None and principal_account != account_id:

@@ -8,7 +8,7 @@ not have yet (``sandbox``) is added to the model by :func:`with_probe_accounts`,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from docustack.simulator import AccountNode, OrganizationModel, Request
 
@@ -27,6 +27,20 @@ CONFIG_SERVICE_LINKED = f"arn:aws:iam::{DEV_ID}:role/aws-service-role/config.ama
 STACKSETS_EXEC = f"arn:aws:iam::{DEV_ID}:role/stacksets-exec-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 SSE = "s3:x-amz-server-side-encryption"
 LOG_KEY = "arn:aws:kms:us-east-1:111122223333:key/k"
+# The data perimeter (README, "The data perimeter"). Stand-in IDs for accounts the settings give none yet.
+SANDBOX_ID = "777788889999"
+PROD_ID = "333344445555"
+OUTSIDE_ID = "999988887777"
+SANDBOX_DEVELOPER = f"arn:aws:iam::{SANDBOX_ID}:role/developer"
+OUTSIDER = f"arn:aws:iam::{OUTSIDE_ID}:role/attacker"
+OUTSIDE_ORGANIZATION = {"aws:PrincipalOrgID": "o-attackerorg1", "aws:PrincipalOrgPaths": "o-attackerorg1/r-atk1/"}
+PROD_KEY = f"arn:aws:kms:us-east-1:{PROD_ID}:key/phi"
+PROD_RECORD = "arn:aws:s3:::prod-phi-records/patient/1.json"
+TRAIL_ARN = f"arn:aws:cloudtrail:us-east-1:{MANAGEMENT_ID}:trail/organization-trail"
+GITHUB_OIDC = "token.actions.githubusercontent.com"
+# The OIDC subject prefix of the management stack's ci settings (its repository is still a placeholder);
+# tests/test_perimeter.py holds this to the settings, so filling in the repository means changing it here too.
+CI_SUBJECT_PREFIX = "repo:<github-repository>"
 ALL_USERS = 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'
 AUTHENTICATED_USERS = 'uri="http://acs.amazonaws.com/groups/global/AuthenticatedUsers"'
 
@@ -60,8 +74,9 @@ def _req(
     principal: str = DEVELOPER,
     resource: str = "*",
     context: dict[str, str] | None = None,
+    resource_account: str | None = None,
 ) -> Request:
-    return Request(action, account, region, principal, resource, context or {})
+    return Request(action, account, region, principal, resource, context or {}, resource_account=resource_account)
 
 
 def _put(account: str, bucket: str, **context: str) -> Request:
@@ -111,7 +126,10 @@ PROBES: tuple[Probe, ...] = (
         ("require-s3-encryption",),
     ),
     Probe(
-        "sandbox upload without header", _put("sandbox", "scratch"), True, "Sandbox is not under the Workloads policies"
+        "sandbox upload without header",
+        replace(_put("sandbox", "scratch"), resource_account="sandbox"),
+        True,
+        "Sandbox is not under the Workloads policies",
     ),
     Probe(
         "audit upload without header",
@@ -865,3 +883,343 @@ PROBES: tuple[Probe, ...] = (
         "a grant to a named account is not public",
     ),
 )
+
+PERIMETER_PROBES: tuple[Probe, ...] = (
+    # Sandbox: no reach into Workloads (sandbox-no-phi from the caller's side, the RCP from the resource's)
+    Probe(
+        "sandbox principal reads prod PHI",
+        _req("s3:GetObject", "sandbox", principal=SANDBOX_DEVELOPER, resource=PROD_RECORD, resource_account="prod"),
+        False,
+        "no PHI in Sandbox: denied by the sandbox's SCP and by the RCP on Workloads",
+        ("sandbox-no-phi", "rcp-deny-sandbox-principals"),
+    ),
+    Probe(
+        "sandbox principal reads its own bucket",
+        _req(
+            "s3:GetObject",
+            "sandbox",
+            principal=SANDBOX_DEVELOPER,
+            resource="arn:aws:s3:::scratch/x",
+            resource_account="sandbox",
+        ),
+        True,
+        "a sandbox is free inside itself",
+    ),
+    Probe(
+        "sandbox principal decrypts with a prod key",
+        _req("kms:Decrypt", "sandbox", principal=SANDBOX_DEVELOPER, resource=PROD_KEY, resource_account="prod"),
+        False,
+        "no decrypting Workloads data from a sandbox",
+        ("sandbox-no-phi", "rcp-deny-sandbox-principals"),
+    ),
+    Probe(
+        "sandbox principal assumes a prod role",
+        _req(
+            "sts:AssumeRole",
+            "sandbox",
+            principal=SANDBOX_DEVELOPER,
+            resource=f"arn:aws:iam::{PROD_ID}:role/app",
+            resource_account="prod",
+        ),
+        False,
+        "a role in prod would carry the sandbox principal into the data",
+        ("sandbox-no-phi", "rcp-deny-sandbox-principals"),
+    ),
+    Probe(
+        "sandbox principal reads the Log Archive",
+        _req(
+            "s3:GetObject",
+            "sandbox",
+            principal=SANDBOX_DEVELOPER,
+            resource=f"arn:aws:s3:::{LOG_BUCKET}/AWSLogs/x",
+            resource_account="log-archive",
+        ),
+        True,
+        "the Sandbox exclusion is for Workloads; the log buckets' own policies decide who reads logs",
+    ),
+    # Outside the organization: the identity perimeter
+    Probe(
+        "outside account decrypts with a prod key",
+        _req(
+            "kms:Decrypt",
+            OUTSIDE_ID,
+            principal=OUTSIDER,
+            resource=PROD_KEY,
+            context=OUTSIDE_ORGANIZATION,
+            resource_account="prod",
+        ),
+        False,
+        "a generous key policy must not let another organization decrypt PHI (CT.KMS.PV.? family, RCP)",
+        ("rcp-identity-perimeter",),
+    ),
+    Probe(
+        "outside account reads prod PHI",
+        _req(
+            "s3:GetObject",
+            OUTSIDE_ID,
+            principal=OUTSIDER,
+            resource=PROD_RECORD,
+            context=OUTSIDE_ORGANIZATION,
+            resource_account="prod",
+        ),
+        False,
+        "a public or cross-account bucket policy must not expose PHI (CT.S3.PV.4)",
+        ("rcp-identity-perimeter",),
+    ),
+    Probe(
+        "dev principal decrypts with a prod key",
+        _req("kms:Decrypt", "dev", resource=PROD_KEY, resource_account="prod"),
+        True,
+        "principals of the organization stay inside the perimeter (key policies decide the rest)",
+    ),
+    Probe(
+        "management account reads prod PHI",
+        _req(
+            "s3:GetObject",
+            "management",
+            principal=f"arn:aws:iam::{MANAGEMENT_ID}:role/operator",
+            resource=PROD_RECORD,
+            resource_account="prod",
+        ),
+        True,
+        "the management account's principals are in the organization",
+    ),
+    Probe(
+        "outside account reads a management-account bucket",
+        _req(
+            "s3:GetObject",
+            OUTSIDE_ID,
+            principal=OUTSIDER,
+            resource="arn:aws:s3:::management-bucket/x",
+            context=OUTSIDE_ORGANIZATION,
+            resource_account="management",
+        ),
+        True,
+        "RCPs never bind the management account's resources: its bucket policies must (README table)",
+    ),
+    # AWS services delivering for the organization: the foundation's own delivery paths
+    Probe(
+        "CloudTrail delivers to the Log Archive",
+        _req(
+            "s3:PutObject",
+            "log-archive",
+            principal="cloudtrail.amazonaws.com",
+            resource=f"arn:aws:s3:::{LOG_BUCKET}/AWSLogs/o-x/{MANAGEMENT_ID}/CloudTrail/log.json.gz",
+            context={"aws:SourceAccount": MANAGEMENT_ID, "aws:SourceArn": TRAIL_ARN},
+            resource_account="log-archive",
+        ),
+        True,
+        "the organization trail writes as cloudtrail.amazonaws.com for the management account",
+    ),
+    Probe(
+        "CloudTrail encrypts with the log key",
+        _req(
+            "kms:GenerateDataKey",
+            "log-archive",
+            principal="cloudtrail.amazonaws.com",
+            resource=LOG_KEY,
+            context={"aws:SourceAccount": MANAGEMENT_ID, "aws:SourceArn": TRAIL_ARN},
+            resource_account="log-archive",
+        ),
+        True,
+        "SSE-KMS delivery needs the key too",
+    ),
+    Probe(
+        "AWS Config delivers to the Log Archive",
+        _req(
+            "s3:PutObject",
+            "log-archive",
+            principal="config.amazonaws.com",
+            resource=f"arn:aws:s3:::{LOG_BUCKET}/AWSLogs/{DEV_ID}/Config/x",
+            context={"aws:SourceAccount": DEV_ID},
+            resource_account="log-archive",
+        ),
+        True,
+        "every account's recorder delivers as config.amazonaws.com with its own aws:SourceAccount",
+    ),
+    Probe(
+        "VPC Flow Logs deliver to the Log Archive",
+        _req(
+            "s3:PutObject",
+            "log-archive",
+            principal="delivery.logs.amazonaws.com",
+            resource=f"arn:aws:s3:::{LOG_BUCKET}/AWSLogs/{DEV_ID}/vpcflowlogs/x",
+            context={"aws:SourceAccount": DEV_ID, "aws:SourceArn": f"arn:aws:logs:us-east-1:{DEV_ID}:*"},
+            resource_account="log-archive",
+        ),
+        True,
+        "vended logs deliver as delivery.logs.amazonaws.com",
+    ),
+    Probe(
+        "a service writing for another organization",
+        _req(
+            "s3:PutObject",
+            "log-archive",
+            principal="cloudtrail.amazonaws.com",
+            resource=f"arn:aws:s3:::{LOG_BUCKET}/AWSLogs/x",
+            context={"aws:SourceAccount": OUTSIDE_ID, "aws:SourceOrgID": "o-attackerorg1"},
+            resource_account="log-archive",
+        ),
+        False,
+        "the confused deputy: a trail of another organization pointed at our bucket",
+        ("rcp-identity-perimeter",),
+    ),
+    # CI previews and deploys keep working inside the perimeter: the roles are principals of the organization
+    Probe(
+        "CI deploy role writes prod state",
+        _req(
+            "s3:PutObject",
+            "prod",
+            principal=f"arn:aws:iam::{PROD_ID}:role/docustack-github-deploy",
+            resource=f"arn:aws:s3:::docustack-pulumi-state-{PROD_ID}/.pulumi/stacks/docustack/prod.json",
+            context={SSE: "aws:kms"},
+            resource_account="prod",
+        ),
+        True,
+        "a deploy writes the stack's state with the login URL's ssetype",
+    ),
+    Probe(
+        "CI preview role decrypts with the prod state key",
+        _req(
+            "kms:Decrypt",
+            "prod",
+            principal=f"arn:aws:iam::{PROD_ID}:role/docustack-github-preview",
+            resource=f"arn:aws:kms:us-east-1:{PROD_ID}:key/state",
+            resource_account="prod",
+        ),
+        True,
+        "a preview reads state and secrets",
+    ),
+    # GitHub's OIDC federation into the CI roles
+    Probe(
+        "GitHub pull request assumes the dev preview role",
+        _req(
+            "sts:AssumeRoleWithWebIdentity",
+            "dev",
+            principal=f"arn:aws:iam::{DEV_ID}:oidc-provider/{GITHUB_OIDC}",
+            resource=f"arn:aws:iam::{DEV_ID}:role/docustack-github-preview",
+            context={f"{GITHUB_OIDC}:sub": f"{CI_SUBJECT_PREFIX}:pull_request"},
+        ),
+        True,
+        "CI previews federate from the project's repository",
+    ),
+    Probe(
+        "GitHub deploy job assumes the prod deploy role",
+        _req(
+            "sts:AssumeRoleWithWebIdentity",
+            "prod",
+            principal=f"arn:aws:iam::{PROD_ID}:oidc-provider/{GITHUB_OIDC}",
+            resource=f"arn:aws:iam::{PROD_ID}:role/docustack-github-deploy",
+            context={f"{GITHUB_OIDC}:sub": f"{CI_SUBJECT_PREFIX}:environment:prod"},
+            resource_account="prod",
+        ),
+        True,
+        "CI deploys federate from the project's repository",
+    ),
+    Probe(
+        "another repository's workflow assumes a dev role",
+        _req(
+            "sts:AssumeRoleWithWebIdentity",
+            "dev",
+            principal=f"arn:aws:iam::{DEV_ID}:oidc-provider/{GITHUB_OIDC}",
+            resource=f"arn:aws:iam::{DEV_ID}:role/docustack-github-preview",
+            context={f"{GITHUB_OIDC}:sub": "repo:someone-else/fork:pull_request"},
+        ),
+        False,
+        "GitHub is one OIDC provider for every repository in the world: only ours may federate",
+        ("rcp-identity-perimeter",),
+    ),
+    Probe(
+        "a web identity from another provider assumes a dev role",
+        _req(
+            "sts:AssumeRoleWithWebIdentity",
+            "dev",
+            principal=f"arn:aws:iam::{DEV_ID}:oidc-provider/accounts.google.com",
+            resource=f"arn:aws:iam::{DEV_ID}:role/app",
+            context={"accounts.google.com:sub": "1234567890"},
+        ),
+        False,
+        "GitHub is the only web identity provider the perimeter trusts",
+        ("rcp-identity-perimeter",),
+    ),
+    # PHI tags and health-data services in a sandbox
+    Probe(
+        "sandbox creates a table tagged PHI",
+        _req(
+            "dynamodb:CreateTable",
+            "sandbox",
+            principal=SANDBOX_DEVELOPER,
+            resource=f"arn:aws:dynamodb:us-east-1:{SANDBOX_ID}:table/patients",
+            context={"aws:RequestTag/data-classification": "PHI"},
+            resource_account="sandbox",
+        ),
+        False,
+        "no PHI in Sandbox: not even labelled as such, in any case",
+        ("sandbox-no-phi",),
+    ),
+    Probe(
+        "sandbox tags a bucket Phi",
+        _req(
+            "s3:PutBucketTagging",
+            "sandbox",
+            principal=SANDBOX_DEVELOPER,
+            resource="arn:aws:s3:::scratch",
+            context={"aws:RequestTag/Data-Classification": "Phi"},
+            resource_account="sandbox",
+        ),
+        False,
+        "tagging an existing resource is the same as creating it tagged",
+        ("sandbox-no-phi",),
+    ),
+    Probe(
+        "sandbox creates a table tagged internal",
+        _req(
+            "dynamodb:CreateTable",
+            "sandbox",
+            principal=SANDBOX_DEVELOPER,
+            resource=f"arn:aws:dynamodb:us-east-1:{SANDBOX_ID}:table/scratch",
+            context={"aws:RequestTag/data-classification": "internal"},
+            resource_account="sandbox",
+        ),
+        True,
+        "other classifications are fine in a sandbox",
+    ),
+    Probe(
+        "dev creates a table tagged PHI",
+        _req(
+            "dynamodb:CreateTable",
+            "dev",
+            resource=f"arn:aws:dynamodb:us-east-1:{DEV_ID}:table/patients",
+            context={"aws:RequestTag/data-classification": "phi"},
+        ),
+        True,
+        "Workloads is where PHI belongs",
+    ),
+    Probe(
+        "sandbox creates a HealthLake data store",
+        _req("healthlake:CreateFHIRDatastore", "sandbox", principal=SANDBOX_DEVELOPER),
+        False,
+        "services built for health data stay out of Sandbox",
+        ("sandbox-no-phi",),
+    ),
+    Probe(
+        "sandbox starts a medical transcription",
+        _req("transcribe:StartMedicalScribeJob", "sandbox", principal=SANDBOX_DEVELOPER),
+        False,
+        "AWS HealthScribe is Transcribe's medical side",
+        ("sandbox-no-phi",),
+    ),
+    Probe(
+        "sandbox starts an ordinary transcription",
+        _req("transcribe:StartTranscriptionJob", "sandbox", principal=SANDBOX_DEVELOPER),
+        True,
+        "only the medical actions are closed",
+    ),
+    Probe(
+        "dev creates a HealthLake data store",
+        _req("healthlake:CreateFHIRDatastore", "dev"),
+        True,
+        "Workloads may use the health services",
+    ),
+)
+PROBES = PROBES + PERIMETER_PROBES

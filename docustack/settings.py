@@ -27,6 +27,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic.alias_generators import to_camel
 
 import policies
+from policies import perimeter
 
 CONFIG_KEY = "docustack:settings"
 
@@ -635,7 +636,22 @@ class StackSettings(_Model):
             "config_writer_role_arns": [*self.exempt_role_arns(), STACKSETS_EXECUTION_ROLE_ARN],
             "stacksets_execution_role_arns": [STACKSETS_EXECUTION_ROLE_ARN],
             "stacksets_execution_role_arns_any_path": [STACKSETS_EXECUTION_ROLE_ARN.replace(":role/", ":role/*/", 1)],
+            **self.perimeter_variables(),
         }
+
+    def perimeter_variables(self) -> dict[str, str | list[str]]:
+        """The perimeter's slots (policies/perimeter.py): the organization's ID and each OU's organization path,
+        with stand-ins of the greatest length for the IDs that exist only after `up` (the stack fills in the
+        real ones), and the OIDC subjects of the repository whose workflows may federate into the accounts."""
+        variables: dict[str, str | list[str]] = {}
+        if self.organization is not None:
+            ou_paths = [node.path for node in iter_ous(self.organization)]
+            variables.update(
+                perimeter.organization_variables(*perimeter.stand_in_ids(self.organization.import_id, ou_paths))
+            )
+        if self.ci is not None:
+            variables["github_subject_patterns"] = perimeter.github_subject_patterns(self.ci.oidc_subject_prefix())
+        return variables
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -1060,11 +1076,15 @@ def _exempt_roles_locked_out(settings: StackSettings, name: str, rendered: str) 
 
     organization = settings.organization
     assert organization is not None
+    organization_id, root_id, ou_ids = perimeter.stand_in_ids(organization.import_id, ["probe"])
     model = simulator.OrganizationModel(
         management_account_id=settings.account.id,
         ou_parents={"probe": None},
         accounts={"probe": simulator.AccountNode(name="probe", id=PROBE_MEMBER_ACCOUNT_ID, ou="probe")},
         attachments={ROOT_TARGET: [simulator.AttachedPolicy(name, json.loads(rendered))]},
+        organization_id=organization_id,
+        root_id=root_id,
+        ou_ids=ou_ids,
     )
     for role in organization.guardrail_exempt_roles:
         principal = f"arn:aws:iam::{PROBE_MEMBER_ACCOUNT_ID}:role/{role}"

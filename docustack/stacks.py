@@ -81,6 +81,7 @@ from docustack.settings import (
     settings_warnings,
 )
 from docustack.state_backend_spec import StateBackendSpec, provider_default_tags
+from policies import perimeter
 
 # The Log Archive component's name, which also names its key's alias (components.log_archive.key_alias).
 LOG_ARCHIVE = "log-archive"
@@ -260,7 +261,7 @@ def compose_organization(
             OrganizationPolicyArgs(
                 policy_type=policy.type,
                 description=policy.description,
-                content=policies.render_file(policy.file, variables, policy_type=policy.type, policy_dir=policy_dir),
+                content=_policy_content(policy.file, policy.type, variables, organization, units, policy_dir),
                 targets={target: target_ids[target] for target in policy.targets},
                 attach_after=(organization,),
             ),
@@ -278,6 +279,29 @@ def compose_organization(
         **compose_budgets(settings, provider, accounts),
         **compose_cost_allocation_tags(settings, provider),
     }
+
+
+def _policy_content(
+    file: str,
+    policy_type: str,
+    variables: policies.Variables,
+    organization: Organization,
+    units: OrganizationalUnits,
+    policy_dir: Path | None,
+) -> pulumi.Input[str]:
+    """The rendered document. A template that names the organization's IDs (the perimeter's) is filled from the
+    organization's and OUs' outputs once they exist; the settings checked it with stand-ins of the greatest length
+    (policies/perimeter.py), so the real IDs cannot make it longer."""
+    text = policies.render_file(file, variables, policy_type=policy_type, policy_dir=policy_dir)
+    if not perimeter.uses_organization_ids(policies.load(file, policy_type, policy_dir=policy_dir)):
+        return text
+    paths = list(units.ids)
+
+    def fill(ids: list[str]) -> str:
+        real = perimeter.organization_variables(ids[0], ids[1], dict(zip(paths, ids[2:], strict=True)))
+        return policies.render_file(file, {**variables, **real}, policy_type=policy_type, policy_dir=policy_dir)
+
+    return pulumi.Output.all(organization.id, organization.root_id, *(units.ids[path] for path in paths)).apply(fill)
 
 
 def compose_audit_services(

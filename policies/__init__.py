@@ -213,6 +213,74 @@ STATEMENT_SOURCES: dict[tuple[str, str], tuple[str, ...]] = {
         "https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html",
         f"{SAR}list_amazons3.html",
     ),
+    # The data perimeter (README, "The data perimeter"; policies/perimeter.py). The RCPs follow AWS's
+    # data-perimeter examples (aws-samples/data-perimeter-policy-examples, resource_control_policies/
+    # identity_perimeter_rcp.json) and Control Tower's RCP controls (CT.S3.PV.4 and its STS, KMS, SQS and Secrets
+    # Manager siblings), with no tag-based exclusion: an account admin could tag a resource out of the perimeter.
+    ("rcp-identity-perimeter.json", "EnforceOrgIdentities"): (
+        # Deny unless aws:PrincipalOrgID is ours, for principals that are not AWS services. IfExists: a request
+        # without the key (an anonymous one, a principal in no organization) is denied too. AssumeRoleWithSAML and
+        # AssumeRoleWithWebIdentity carry no aws:PrincipalOrgID, so they are left to the OIDC statements below;
+        # TagSession and SetSourceIdentity likewise, as they ride on those calls.
+        "https://docs.aws.amazon.com/controltower/latest/controlreference/rcp-controls.html",
+        "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_examples.html",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgid",
+        # Every prefix named is one RCPs support (policies/perimeter.py, tests/test_perimeter.py).
+        "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html",
+    ),
+    ("rcp-identity-perimeter.json", "EnforceConfusedDeputyProtection"): (
+        # A service principal acting for a resource (Null aws:SourceAccount false: CloudTrail, AWS Config and
+        # VPC Flow Logs writing to the Log Archive) must act for our organization (aws:SourceOrgID); service
+        # integrations without source keys (a service assuming its role, KMS grants) are untouched.
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceorgid",
+        "https://docs.aws.amazon.com/kms/latest/developerguide/resource-control-policies.html",
+    ),
+    ("rcp-identity-perimeter.json", "EnforceTrustedOidcTenant"): (
+        # GitHub's OIDC provider is multi-tenant: only the project's repository (its sub prefix) may federate.
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#condition-keys-wif",
+        "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_examples.html",
+    ),
+    ("rcp-identity-perimeter.json", "EnforceTrustedOidcProviders"): (
+        # A web identity from any other provider (no GitHub sub claim) is denied: adding a provider (EKS IRSA,
+        # Cognito identity pools) is a change to this statement, reviewed like any other perimeter change.
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#condition-keys-wif",
+        "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html",
+    ),
+    ("rcp-deny-sandbox-principals.json", "DenySandboxPrincipals"): (
+        # aws:PrincipalOrgPaths is multivalued, so ForAnyValue:StringLike; a request without it (an AWS service,
+        # a web identity) does not match. The SCP sandbox-no-phi denies the same from the caller's side.
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgpaths",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html",
+        "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html",
+    ),
+    ("sandbox-no-phi.json", "DenyReachIntoWorkloads"): (
+        # An SCP names another account's resources through aws:ResourceOrgPaths (multivalued): every action on a
+        # resource whose account is under the Workloads OU, reading, decrypting and sts:AssumeRole included. The
+        # key is absent for the few actions that do not support it (the page lists them); for those the RCPs
+        # (rcp-deny-sandbox-principals) decide from the resource's side.
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgpaths",
+        "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_general.html",
+    ),
+    ("sandbox-no-phi.json", "DenyHealthDataServices"): (
+        # The services AWS built for health data (policies/perimeter.py HEALTH_DATA_SERVICES, a page each).
+        "https://docs.aws.amazon.com/healthlake/latest/devguide/what-is.html",
+        "https://docs.aws.amazon.com/healthimaging/latest/devguide/what-is.html",
+        "https://docs.aws.amazon.com/omics/latest/dev/what-is-healthomics.html",
+        "https://docs.aws.amazon.com/comprehend-medical/latest/dev/comprehendmedical-welcome.html",
+        "https://docs.aws.amazon.com/transcribe/latest/dg/health-scribe.html",
+        f"{SAR}list_amazontranscribe.html",
+    ),
+    ("sandbox-no-phi.json", "DenyPhiClassificationTags"): (
+        # StringEqualsIgnoreCase matches "phi" in any case ("Exact matching, ignoring case"); StringLike on case
+        # variants cannot cover every mix. The tag key is part of the condition key's name, and condition key
+        # names are not case-sensitive, so Data-Classification matches too (inferred from that sentence:
+        # UNVERIFIED for tag keys specifically). aws:RequestTag/<key> is in the request only when tags are passed
+        # (on create or TagResource); aws:TagKeys names keys, not values, so it cannot tell phi from public.
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_String",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-requesttag",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html",
+    ),
     **{
         ("deny-public-s3.json", f"DenyPublicGrant{header}"): (
             # A request can grant access with x-amz-grant-* headers instead of a canned ACL: "uri" names a

@@ -110,8 +110,9 @@ class OracleRequest:
     principal: str
     resource: str
     resource_account: str
-    context: Mapping[str, str]
+    context: Mapping[str, str | list[str]]  # a multivalued key (aws:PrincipalOrgPaths) takes a list
     policy_set: str
+    rcp_set: str | None = None  # the resource account's RCPs; None: no RCP applies
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ class OracleDecision:
 def run_oracle(
     policy_sets: Mapping[str, list[Mapping[str, Any]]], requests: Iterable[OracleRequest]
 ) -> dict[str, OracleDecision]:
-    """iam-simulate's SCP decision for every request, by request ID, from one Node process."""
+    """iam-simulate's SCP and RCP decision for every request, by request ID, from one Node process."""
     node = shutil.which("node")
     assert node, "node is needed for the IAM oracle (Node.js 20+, as for `make test`)"
     _require_iam_data()
@@ -141,6 +142,7 @@ def run_oracle(
                 "resourceAccount": r.resource_account,
                 "context": dict(r.context),
                 "policySet": r.policy_set,
+                "rcpSet": r.rcp_set,
             }
             for r in requests
         ],

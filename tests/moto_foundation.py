@@ -108,6 +108,7 @@ from docustack.state_backend_spec import (
 )
 from docustack.verify import Report, run
 from docustack.verify.framework import Finding
+from policies import perimeter
 
 MANAGEMENT_ACCOUNT_ID = "348665872333"
 DECLARED_CHANNEL = ConfigRecorderArgs(
@@ -196,7 +197,8 @@ def build_foundation(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Live
     assert not settings.placeholders(), settings.placeholders()
 
     foundation = LiveFoundation(settings, raw, client, root_id, ou_ids, account_ids, {})
-    variables = settings.policy_variables()
+    # As `up` renders them: the perimeter's documents name the organization's real IDs (docustack/stacks.py).
+    variables = {**settings.policy_variables(), **perimeter.organization_variables(organization_id, root_id, ou_ids)}
     for policy in settings.organization.policies:  # type: ignore[union-attr]
         created = client.create_policy(
             Name=policy.name,

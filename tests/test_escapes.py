@@ -8,6 +8,7 @@ also run through the independent evaluator in tests/test_simulator_oracle.py.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from pathlib import Path
@@ -46,7 +47,15 @@ def organization() -> OrganizationModel:
 
 
 def decide(organization: OrganizationModel, request: Request) -> simulator.Decision:
-    return simulator.evaluate(organization, request)
+    # Each escape is an attack on the caller's own account: its resources (ACCOUNT_ID stands for that account's
+    # ID, which the settings may not give yet, and S3 ARNs name none) are in that account.
+    resource_account = request.resource_account
+    if resource_account is None and request.resource not in (None, "*"):
+        node = organization.accounts.get(request.account)
+        unknown_id = node is not None and simulator.known_account_id(node) is None
+        if request.resource.split(":")[4] == "" or (unknown_id and request.resource.split(":")[4] == ACCOUNT_ID):
+            resource_account = request.account
+    return simulator.evaluate(organization, dataclasses.replace(request, resource_account=resource_account))
 
 
 def denied_by(decision: simulator.Decision) -> set[str]:
@@ -324,13 +333,18 @@ ASSUME_ACTIONS = ("sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity")
 def test_no_member_principal_assumes_an_exempt_role(
     organization: OrganizationModel, account: str, action: str, role: str
 ) -> None:
+    # The role is in another member account, the Audit account (one outside Workloads: from a sandbox, a role in
+    # Workloads is out of reach whoever asks, tests/test_perimeter.py).
     target = f"arn:aws:iam::444455556666:role/{role}"
-    decision = decide(organization, Request(action, account, "us-east-1", ADMIN, target))
+    elsewhere = {"resource_account": "audit"}
+    decision = decide(organization, Request(action, account, "us-east-1", ADMIN, target, **elsewhere))
     assert not decision.allowed
     assert denied_by(decision) == {"protect-guardrails"}
-    assert decide(organization, Request(action, account, "us-east-1", EXEMPT_PRINCIPALS[0], target)).allowed
+    assert decide(
+        organization, Request(action, account, "us-east-1", EXEMPT_PRINCIPALS[0], target, **elsewhere)
+    ).allowed
     ordinary = f"arn:aws:iam::444455556666:role/{role}-reader"
-    assert decide(organization, Request(action, account, "us-east-1", ADMIN, ordinary)).allowed
+    assert decide(organization, Request(action, account, "us-east-1", ADMIN, ordinary, **elsewhere)).allowed
 
 
 def _statement_actions(sid: str) -> list[str]:

@@ -15,6 +15,7 @@ import policies
 from docustack import offline, project
 from docustack.plan import StackPlan
 from docustack.settings import CONFIG_KEY
+from policies import perimeter
 
 ACCOUNT = "aws:organizations/account:Account"
 ATTACHMENT = "aws:organizations/policyAttachment:PolicyAttachment"
@@ -95,6 +96,8 @@ def test_scps_are_attached_where_the_strategy_document_says(stack_plans: dict[st
     plan = stack_plans["management"].plan
     root_id = plan.one(ORGANIZATION).outputs["roots"][0]["id"]
     workloads = next(r.outputs["id"] for r in plan.by_type(OU) if r.inputs["name"] == "Workloads")
+    sandbox = next(r.outputs["id"] for r in plan.by_type(OU) if r.inputs["name"] == "Sandbox")
+    security = next(r.outputs["id"] for r in plan.by_type(OU) if r.inputs["name"] == "Security")
     log_archive = plan.one(ACCOUNT, "log-archive-account").outputs["id"]
     policy_names = {r.outputs["id"]: r.inputs["name"] for r in plan.by_type(POLICY)}
     attachments = sorted((policy_names[a.inputs["policyId"]], a.inputs["targetId"]) for a in plan.by_type(ATTACHMENT))
@@ -110,6 +113,10 @@ def test_scps_are_attached_where_the_strategy_document_says(stack_plans: dict[st
             ("ai-opt-out", root_id),
             ("ec2-declarative", root_id),
             ("s3-block-public-access", root_id),  # the S3 policy: account-level Block Public Access everywhere
+            ("sandbox-no-phi", sandbox),
+            ("rcp-identity-perimeter", workloads),
+            ("rcp-identity-perimeter", security),
+            ("rcp-deny-sandbox-principals", workloads),
         ]
     )
 
@@ -125,13 +132,26 @@ def test_attachments_wait_for_the_organization(stack_plans: dict[str, StackPlan]
 def test_scp_content_is_the_minified_rendered_file(stack_plans: dict[str, StackPlan]) -> None:
     stack_plan = stack_plans["management"]
     assert stack_plan.settings.organization is not None
-    declared = {policy.name: policy for policy in stack_plan.settings.organization.policies}
-    for policy in stack_plan.plan.by_type(POLICY):
-        entry = declared[policy.inputs["name"]]
-        expected = policies.render_file(entry.file, stack_plan.settings.policy_variables(), policy_type=entry.type)
+    entries = {entry.name: entry for entry in stack_plan.settings.organization.policies}
+    plan = stack_plan.plan
+    organization = plan.one(ORGANIZATION).outputs
+    # The perimeter's documents name the organization, root and OUs by the IDs Organizations gave them (here the
+    # mocks'), not by the stand-ins the settings were checked with (every OU here is a top-level one).
+    real = perimeter.organization_variables(
+        organization["id"],
+        organization["roots"][0]["id"],
+        {r.inputs["name"]: r.outputs["id"] for r in plan.by_type(OU)},
+    )
+    stand_ins = stack_plan.settings.policy_variables()
+    for policy in plan.by_type(POLICY):
+        entry = entries[policy.inputs["name"]]
+        expected = policies.render_file(entry.file, {**stand_ins, **real}, policy_type=entry.type)
         assert policy.inputs["content"] == expected
         assert policy.inputs["type"] == entry.type
-    assert {policy.inputs["name"] for policy in stack_plan.plan.by_type(POLICY)} == set(declared)
+        assert "x" * 32 not in policy.inputs["content"], f"{entry.name} was deployed with a stand-in ID"
+    assert {entry.type for entry in entries.values()} >= {"SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"}
+    assert any(organization["id"] in p.inputs["content"] for p in plan.by_type(POLICY))
+    assert {policy.inputs["name"] for policy in plan.by_type(POLICY)} == set(entries)
 
 
 def test_placeholders_warn_in_preview(project_dir: Path, stack_plans: dict[str, StackPlan]) -> None:

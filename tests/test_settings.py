@@ -150,7 +150,7 @@ BAD_MANAGEMENT: list[tuple[str, Callable[[Raw], None], str, str]] = [
     (
         "SCP name twice",
         lambda r: _org(r)["policies"].append(_scp("region-deny", ["ou:Sandbox"])),
-        "policies[10].name",
+        "policies[13].name",
         "declared twice",
     ),
     (

@@ -295,9 +295,12 @@ def test_malformed_requests_are_refused(field: str, value: str, message: str) ->
 
 
 def test_malformed_arn_in_the_context_is_refused_not_compared() -> None:
-    statement = {"Action": "*", "Resource": "*", "Condition": {"ArnNotLike": {"aws:SourceArn": "arn:aws:sns:*:*:t"}}}
-    with pytest.raises(simulator.InvalidRequest, match="compares aws:SourceArn as an ARN"):
-        _evaluate(statement, context={"aws:SourceArn": "not-an-arn"})
+    # aws:SourceArn is in a service principal's request only (IAM global condition keys page), which no SCP binds;
+    # a service key compared as an ARN stands in for it.
+    key = "kms:EncryptionContext:aws:cloudtrail:arn"
+    statement = {"Action": "*", "Resource": "*", "Condition": {"ArnNotLike": {key: "arn:aws:cloudtrail:*:*:trail/t"}}}
+    with pytest.raises(simulator.InvalidRequest, match=f"compares {key} as an ARN"):
+        _evaluate(statement, context={key: "not-an-arn"})
 
 
 EXEMPT_STATEMENT = {

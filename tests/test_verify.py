@@ -235,10 +235,23 @@ TAMPERING: dict[str, tuple[Callable[[LiveFoundation, pytest.MonkeyPatch], None],
         {("ORG-SCP-CONTENT", "scp:protect-cloudtrail"), ("ORG-SCP-ATTACHMENTS", "scp:protect-cloudtrail")},
     ),
     "account moved to another OU": (_move_dev_to_sandbox, {("ORG-ACCOUNT-OU", "account:dev")}),
-    "OU deleted": (_delete_sandbox, {("ORG-OU-TREE", "ou:Sandbox"), ("ORG-FULLAWSACCESS", "ou:Sandbox")}),
+    # The Sandbox OU carries the sandbox-no-phi SCP: with the OU gone, so is that attachment.
+    "OU deleted": (
+        _delete_sandbox,
+        {
+            ("ORG-OU-TREE", "ou:Sandbox"),
+            ("ORG-FULLAWSACCESS", "ou:Sandbox"),
+            ("ORG-SCP-ATTACHMENTS", "scp:sandbox-no-phi"),
+        },
+    ),
     "OU renamed": (
         _rename_sandbox,
-        {("ORG-OU-TREE", "ou:Sandbox"), ("ORG-OU-TREE", "ou:Sandpit"), ("ORG-FULLAWSACCESS", "ou:Sandbox")},
+        {
+            ("ORG-OU-TREE", "ou:Sandbox"),
+            ("ORG-OU-TREE", "ou:Sandpit"),
+            ("ORG-FULLAWSACCESS", "ou:Sandbox"),
+            ("ORG-SCP-ATTACHMENTS", "scp:sandbox-no-phi"),
+        },
     ),
     "undeclared OU": (_add_undeclared_ou, {("ORG-OU-TREE", "ou:Workloads/Experiments")}),
     "service access disabled": (
@@ -334,10 +347,11 @@ def test_moved_ou_is_found_elsewhere(live_foundation: LiveFoundation, project_di
         ("ListPoliciesForTarget", {"ORG-FULLAWSACCESS", "ORG-POLICY-UNDECLARED"}),
         ("ListAWSServiceAccessForOrganization", {"ORG-SERVICE-ACCESS"}),
         ("ListParents", {"ORG-ACCOUNT-OU"}),
-        # the CloudTrail bucket policy names the organization (the key policy names accounts only)
+        # the CloudTrail bucket policy names the organization (the key policy names accounts only), and so do the
+        # perimeter's SCPs (sandbox-no-phi names the Workloads OU's organization path)
         (
             "DescribeOrganization",
-            {"ORG-FEATURES", "ORG-MANAGEMENT-ACCOUNT", "ORG-ID", "LOG-BUCKET-POLICY"},
+            {"ORG-FEATURES", "ORG-MANAGEMENT-ACCOUNT", "ORG-ID", "LOG-BUCKET-POLICY", "ORG-SCP-CONTENT"},
         ),
         (
             "ListAccounts",

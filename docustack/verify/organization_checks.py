@@ -24,7 +24,7 @@ from docustack.settings import (
 )
 from docustack.verify import policy_compare
 from docustack.verify.framework import LOW, MEDIUM, CheckContext, Finding, check, compared, drift
-from policies import management_syntax
+from policies import management_syntax, perimeter
 
 SCP = "SERVICE_CONTROL_POLICY"
 NOT_FOUND = "not found"
@@ -264,7 +264,13 @@ def _content_findings(context: CheckContext, declared: list[OrganizationPolicySe
     are compared setting by setting (:func:`management_syntax.setting_paths`): the same inheritance operators on
     the same key paths, lists taken as sets (tag values, resource types and operator lists are unordered)."""
     organization = _organization(context)
-    variables = context.settings.policy_variables()
+    # The perimeter's documents name the organization, root and OUs by ID: the live ones, as `up` filled them in
+    # (docustack/stacks.py); an OU that is missing keeps its stand-in, and ORG-OU-TREE reports it.
+    live_ids = {path: unit["Id"] for path, unit in organization.ous.items()}
+    variables = {
+        **context.settings.policy_variables(),
+        **perimeter.organization_variables(organization.description["Id"], organization.root["Id"], live_ids),
+    }
     for policy in declared:
         resource = _resource(policy)
         expected = f"settings of policies/{policy.file}"
