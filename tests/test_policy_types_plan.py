@@ -51,14 +51,20 @@ def test_a_policy_of_another_type_shows_at_the_ou_it_is_attached_to(management_r
             policy["targets"] = ["ou:Sandbox"]
     root = _chart(management_raw)
     sandbox = _node(root, "Sandbox")
-    assert sandbox.policies == (("DECLARATIVE_POLICY_EC2", "ec2-declarative"),)
+    assert sandbox.policies == (
+        ("SERVICE_CONTROL_POLICY", "sandbox-no-phi"),
+        ("DECLARATIVE_POLICY_EC2", "ec2-declarative"),
+    )
     assert "ec2-declarative" not in {name for _, name in root.policies}
-    assert "├─ OU Sandbox  EC2 declarative policies: ec2-declarative" in plan.chart_lines(root)
+    assert "├─ OU Sandbox  SCPs: sandbox-no-phi; EC2 declarative policies: ec2-declarative" in plan.chart_lines(root)
     mermaid = "\n".join(plan.chart_mermaid(root))
-    assert '["OU Sandbox<br/>EC2 declarative policies: ec2-declarative"]' in mermaid
+    assert '["OU Sandbox<br/>SCPs: sandbox-no-phi<br/>EC2 declarative policies: ec2-declarative"]' in mermaid
     sandbox_json = next(child for child in plan.chart_json(root)["children"] if child["key"] == "Sandbox")
-    assert sandbox_json["policies"] == [{"type": "DECLARATIVE_POLICY_EC2", "name": "ec2-declarative"}]
-    assert sandbox_json["scps"] == []
+    assert sandbox_json["policies"] == [
+        {"type": "SERVICE_CONTROL_POLICY", "name": "sandbox-no-phi"},
+        {"type": "DECLARATIVE_POLICY_EC2", "name": "ec2-declarative"},
+    ]
+    assert sandbox_json["scps"] == ["sandbox-no-phi"]
 
 
 def test_the_json_chart_lists_types_and_keeps_the_scp_list(management_raw: dict[str, Any]) -> None:
@@ -67,7 +73,10 @@ def test_the_json_chart_lists_types_and_keeps_the_scp_list(management_raw: dict[
     assert {"type": "AISERVICES_OPT_OUT_POLICY", "name": "ai-opt-out"} in document["policies"]
     assert document["scps"] == ["region-deny", "protect-cloudtrail", "protect-guardrails"]
     workloads = next(child for child in document["children"] if child["key"] == "Workloads")
-    assert [p["type"] for p in workloads["policies"]] == ["SERVICE_CONTROL_POLICY"] * 2
+    assert [p["type"] for p in workloads["policies"]] == ["SERVICE_CONTROL_POLICY"] * 2 + [
+        "RESOURCE_CONTROL_POLICY"
+    ] * 2
+    assert workloads["scps"] == ["require-s3-encryption", "deny-public-s3"]
 
 
 def test_the_legend_names_the_default_policies_of_the_enabled_authorization_types(

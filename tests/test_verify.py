@@ -235,13 +235,15 @@ TAMPERING: dict[str, tuple[Callable[[LiveFoundation, pytest.MonkeyPatch], None],
         {("ORG-SCP-CONTENT", "scp:protect-cloudtrail"), ("ORG-SCP-ATTACHMENTS", "scp:protect-cloudtrail")},
     ),
     "account moved to another OU": (_move_dev_to_sandbox, {("ORG-ACCOUNT-OU", "account:dev")}),
-    # The Sandbox OU carries the sandbox-no-phi SCP: with the OU gone, so is that attachment.
+    # The Sandbox OU carries the sandbox-no-phi SCP: with the OU gone, so is that attachment; and the RCP that
+    # keeps Sandbox principals out of Workloads names the OU's path, which no live OU gives any more.
     "OU deleted": (
         _delete_sandbox,
         {
             ("ORG-OU-TREE", "ou:Sandbox"),
             ("ORG-FULLAWSACCESS", "ou:Sandbox"),
             ("ORG-SCP-ATTACHMENTS", "scp:sandbox-no-phi"),
+            ("ORG-POLICY-CONTENT", "rcp:rcp-deny-sandbox-principals"),
         },
     ),
     "OU renamed": (
@@ -251,6 +253,7 @@ TAMPERING: dict[str, tuple[Callable[[LiveFoundation, pytest.MonkeyPatch], None],
             ("ORG-OU-TREE", "ou:Sandpit"),
             ("ORG-FULLAWSACCESS", "ou:Sandbox"),
             ("ORG-SCP-ATTACHMENTS", "scp:sandbox-no-phi"),
+            ("ORG-POLICY-CONTENT", "rcp:rcp-deny-sandbox-principals"),
         },
     ),
     "undeclared OU": (_add_undeclared_ou, {("ORG-OU-TREE", "ou:Workloads/Experiments")}),
@@ -348,10 +351,17 @@ def test_moved_ou_is_found_elsewhere(live_foundation: LiveFoundation, project_di
         ("ListAWSServiceAccessForOrganization", {"ORG-SERVICE-ACCESS"}),
         ("ListParents", {"ORG-ACCOUNT-OU"}),
         # the CloudTrail bucket policy names the organization (the key policy names accounts only), and so do the
-        # perimeter's SCPs (sandbox-no-phi names the Workloads OU's organization path)
+        # perimeter's SCPs and RCPs (sandbox-no-phi names the Workloads OU's organization path)
         (
             "DescribeOrganization",
-            {"ORG-FEATURES", "ORG-MANAGEMENT-ACCOUNT", "ORG-ID", "LOG-BUCKET-POLICY", "ORG-SCP-CONTENT"},
+            {
+                "ORG-FEATURES",
+                "ORG-MANAGEMENT-ACCOUNT",
+                "ORG-ID",
+                "LOG-BUCKET-POLICY",
+                "ORG-SCP-CONTENT",
+                "ORG-POLICY-CONTENT",
+            },
         ),
         (
             "ListAccounts",
