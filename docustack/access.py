@@ -10,7 +10,8 @@ account. This module is everything that is not a resource:
   ``components/ci_read_permissions.py`` for a metadata-only set, plus an optional template under
   ``policies/permission-sets/``), the exact text the component sends and verify compares;
 - :func:`identity_center_problems` holds the refusals: a developer group with anything but a read-only set in a
-  production account, a developer group in the management account, a session longer than the project allows
+  production account, a ``production`` list that is empty or leaves out an account named as production (the word
+  ``prod`` or ``production`` in its name), a developer group in the management account, a session longer than the project allows
   (8 hours) or AWS allows (12), a reference to an unknown group, permission set, OU or account;
 - :func:`access_matrix` and the renderers give ``docustack plan`` its group x account table;
 - :func:`reserved_role_arn` is the role Identity Center makes in an account for a permission set, for
@@ -57,6 +58,9 @@ DEFAULT_SESSION = "PT1H"
 # managed policies per role raised above its default of 10), https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html.
 MAX_INLINE_POLICY_CHARACTERS = 10_240
 MAX_MANAGED_POLICIES = 20
+# An account whose name carries one of these words is production whatever `production` says (see
+# named_production_accounts).
+PRODUCTION_WORDS = frozenset({"prod", "production"})
 # The emergency permission set is the one whose name carries this mark (compared without case).
 EMERGENCY_MARK = "breakglass"
 METADATA_SID = "ReadConfigurationMetadata"
@@ -140,6 +144,22 @@ def expand(settings: StackSettings) -> list[Grant]:
             for account in target_accounts(target, settings) or []:
                 grants.add(Grant(assignment.group, account, assignment.permission_set))
     return sorted(grants)
+
+
+def named_production_accounts(settings: StackSettings) -> list[str]:
+    """Member accounts whose settings name or AWS account name has the word ``prod`` or ``production`` in it
+    (``prod``, ``prod-eu``, "DocuStack Production"; not ``product-analytics``): these must be production."""
+    organization = settings.organization
+    assert organization is not None
+    return [
+        account.name
+        for account in organization.accounts
+        if PRODUCTION_WORDS & {*_words(account.name), *_words(account.account_name or "")}
+    ]
+
+
+def _words(name: str) -> set[str]:
+    return set(re.split(r"[^a-z0-9]+", name.casefold())) - {""}
 
 
 def production_accounts(settings: StackSettings) -> set[str]:
@@ -375,6 +395,20 @@ def identity_center_problems(settings: StackSettings, *, policy_dir: Path | None
         if target_accounts(target, settings) is None:
             add(f".production[{index}]", _unknown_target(target))
     production = production_accounts(settings)
+    if not identity_center.production:
+        add(
+            ".production", "is empty: no account would be production, and a developer group could hold any set anywhere"
+        )
+    # `production` is itself a setting: dropping an account from it would make every set "allowed" there. An
+    # account the settings call production by name must stay in it (an edit that narrows it is also shown by
+    # `docustack plan --base`, docustack.access_diff).
+    unlisted = [name for name in named_production_accounts(settings) if name not in production]
+    if unlisted:
+        add(
+            ".production",
+            f"does not reach {', '.join(repr(name) for name in unlisted)}, named as production (the word 'prod' or "
+            "'production' in its name or account name): a developer group could be given write access there",
+        )
     management = settings.account.name
     for index, assignment in enumerate(identity_center.assignments):
         field = f".assignments[{index}]"

@@ -1,0 +1,131 @@
+"""Human access, attacked: settings edits that would give a developer group write access in production.
+
+Each test is one edit a developer who wants write access in prod could propose in a pull request. Either the
+settings refuse it (field named, before anything is registered), or, where the edit cannot be told from a
+legitimate one (a group's kind, which identity-store group a name stands for), ``docustack plan --base`` shows it
+to the reviewer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from docustack import access
+from docustack.settings import CONFIG_KEY, SettingsError, parse_settings
+
+Raw = dict[str, Any]
+IC = "organization.identityCenter"
+
+
+def _ic(raw: Raw) -> Raw:
+    return raw["organization"]["identityCenter"]
+
+
+def _group(raw: Raw, name: str) -> Raw:
+    return next(entry for entry in _ic(raw)["groups"] if entry["name"] == name)
+
+
+def _problems(raw: Raw) -> dict[str, list[str]]:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings(raw)
+    found: dict[str, list[str]] = {}
+    for problem in caught.value.problems:
+        found.setdefault(problem.path.removeprefix(f"{CONFIG_KEY}."), []).append(problem.message)
+    return found
+
+
+def _developers_get_admin_in_prod(raw: Raw) -> None:
+    _ic(raw)["assignments"][0]["targets"].append("account:prod")
+
+
+# --------------------------------------------------------------------------------------------------------
+# Edits the settings must refuse
+
+
+def test_an_empty_production_list_is_refused(management_raw: Raw) -> None:
+    _ic(management_raw)["production"] = []
+    _developers_get_admin_in_prod(management_raw)
+    problems = _problems(management_raw)
+    assert any("no account would be production" in m for m in problems[f"{IC}.production"]), problems
+
+
+@pytest.mark.parametrize("production", [["account:staging"], ["ou:Sandbox"], ["account:dev"]])
+def test_a_production_list_that_leaves_out_prod_is_refused(management_raw: Raw, production: list[str]) -> None:
+    _ic(management_raw)["production"] = production
+    _developers_get_admin_in_prod(management_raw)
+    problems = _problems(management_raw)
+    [message] = problems[f"{IC}.production"]
+    assert "'prod'" in message and "named as production" in message
+
+
+def test_a_second_production_account_must_be_production_too(management_raw: Raw) -> None:
+    management_raw["organization"]["accounts"].append(
+        {"name": "prod-eu", "email": "prod-eu@docustack.example", "ou": "Workloads"}
+    )
+    _ic(management_raw)["assignments"][0]["targets"].append("account:prod-eu")
+    problems = _problems(management_raw)
+    assert "'prod-eu'" in problems[f"{IC}.production"][0]
+    # Declared production, the grant itself is refused as write access there.
+    _ic(management_raw)["production"].append("account:prod-eu")
+    problems = _problems(management_raw)
+    assert "write access in production (prod-eu)" in problems[f"{IC}.assignments[0].permissionSet"][0]
+
+
+def test_an_account_whose_aws_name_says_production_must_be_production(management_raw: Raw) -> None:
+    staging = next(a for a in management_raw["organization"]["accounts"] if a["name"] == "staging")
+    staging["accountName"] = "DocuStack Production EU"
+    problems = _problems(management_raw)
+    assert "'staging'" in problems[f"{IC}.production"][0]
+
+
+def test_words_that_merely_contain_prod_are_not_production(management_raw: Raw) -> None:
+    management_raw["organization"]["accounts"].append(
+        {"name": "product-analytics", "email": "pa@docustack.example", "ou": "Workloads"}
+    )
+    settings = parse_settings(management_raw)
+    assert access.production_accounts(settings) == {"prod"}
+
+
+@pytest.mark.parametrize(
+    ("edit", "path"),
+    [
+        # prod by its account ID instead of its settings name
+        (lambda ic: ic["assignments"][0]["targets"].append("account:123456789012"), "assignments[0].targets[2]"),
+        # prod through its OU, in another case
+        (lambda ic: ic["assignments"][0]["targets"].append("ou:workloads"), "assignments[0].targets[2]"),
+        # prod through the OU that holds it
+        (lambda ic: ic["assignments"][0]["targets"].append("ou:Workloads"), "assignments[0].permissionSet"),
+        # prod through the root
+        (lambda ic: ic["assignments"][0]["targets"].append("root"), "assignments[0].targets[2]"),
+        # the developer group declared a second time under another name, the display name in another case
+        (
+            lambda ic: ic["groups"].append({"name": "devs", "displayName": "docustack developers", "kind": "platform"}),
+            "groups[3].displayName",
+        ),
+        # the emergency set handed to the developers
+        (lambda ic: ic["assignments"][3].update(group="developers"), "assignments[3].group"),
+        # the read-only set referred to in another case
+        (lambda ic: ic["assignments"][1].update(permissionSet="readonlymetadata"), "assignments[1].permissionSet"),
+    ],
+)
+def test_other_ways_into_prod_are_refused(management_raw: Raw, edit: Any, path: str) -> None:
+    edit(_ic(management_raw))
+    assert f"{IC}.{path}" in _problems(management_raw)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"customerManagedPolicyReferences": [{"name": "ProdWrite"}]},
+        {"permissionsBoundary": {"managedPolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}},
+        {"managedPolicyArns": ["arn:aws:iam::123456789012:policy/ProdWrite"]},
+        {"managedPolicyArns": ["arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"]},
+    ],
+)
+def test_a_read_only_set_cannot_carry_other_policies(management_raw: Raw, extra: Raw) -> None:
+    metadata = next(p for p in _ic(management_raw)["permissionSets"] if p["name"] == "ReadOnlyMetadata")
+    metadata.update(extra)
+    problems = _problems(management_raw)
+    assert any(path.startswith(f"{IC}.permissionSets[1]") for path in problems), problems
