@@ -247,6 +247,7 @@ VERIFY_ACTIONS: dict[str, tuple[str, ...]] = {
         "organizations:ListPolicies",  # the SCPs are found by name
         "sso:ListInstances",  # the Identity Center instance the settings name
         "sso:ListPermissionSets",  # permission sets are found by name, undeclared ones included
+        "sso:ListCustomerManagedPolicyReferencesInPermissionSet",  # one attached by hand is drift
     ),
     "member": (),
 }
