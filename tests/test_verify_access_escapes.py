@@ -14,8 +14,9 @@ from typing import Any
 
 import boto3
 import pytest
-from moto_foundation import LiveFoundation, deny, finding, run_verify, with_status
+from moto_foundation import LiveFoundation, deny, finding, patch_api, run_verify, with_status
 
+from docustack import access
 from docustack.verify.framework import DRIFT, ERROR, OK
 
 REGION = "us-east-1"
@@ -65,3 +66,53 @@ def test_customer_managed_policies_that_cannot_be_read_are_never_compliant(
     report = run_verify(live_foundation, project_dir)
     assert {check for check, _ in with_status(report, ERROR)} == {"ACCESS-PERMISSION-SETS"}
     assert report.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        "ListPermissionSets",
+        "ListAccountAssignments",
+        "ListManagedPoliciesInPermissionSet",
+        "ListCustomerManagedPolicyReferencesInPermissionSet",
+    ],
+)
+def test_every_page_is_read(
+    live_foundation: LiveFoundation, project_dir: Path, monkeypatch: pytest.MonkeyPatch, operation: str
+) -> None:
+    """moto pages these answers (its MaxResults is honoured): one item per page, a hand-made assignment and a
+    customer managed policy on a later page are still found, and the compliant rest stays compliant."""
+    sso, instance = _sso(live_foundation)
+    store = boto3.Session(region_name=REGION).client("identitystore")
+    ic = live_foundation.settings.organization.identity_center  # type: ignore[union-attr]
+    assert ic is not None
+    contractors = store.create_group(IdentityStoreId=ic.identity_store_id, DisplayName="Contractors")["GroupId"]
+    sso.create_account_assignment(
+        InstanceArn=instance,
+        TargetId=live_foundation.account_ids["prod"],
+        TargetType="AWS_ACCOUNT",
+        PermissionSetArn=_set_arn(sso, instance, "ReadOnlyMetadata"),
+        PrincipalType="GROUP",
+        PrincipalId=contractors,
+    )
+    metadata = _set_arn(sso, instance, "ReadOnlyMetadata")
+    for name in ("First", "Second"):
+        sso.attach_customer_managed_policy_reference_to_permission_set(
+            InstanceArn=instance, PermissionSetArn=metadata, CustomerManagedPolicyReference={"Name": name}
+        )
+
+    def one_per_page(call: Any, _name: str, params: dict[str, Any]) -> Any:
+        params["MaxResults"] = 1
+        return call()
+
+    patch_api(monkeypatch, operation, one_per_page, "sso-admin")
+    report = run_verify(live_foundation, project_dir)
+    assert with_status(report, ERROR) == set()
+    assert with_status(report, DRIFT) == {
+        ("ACCESS-ASSIGNMENTS", "account:prod"),
+        ("ACCESS-PERMISSION-SETS", "permission-set:ReadOnlyMetadata/CustomerManagedPolicies"),
+    }
+    found = finding(report, "ACCESS-PERMISSION-SETS", "permission-set:ReadOnlyMetadata/CustomerManagedPolicies")
+    assert found.actual == "/First, /Second"
+    declared = [f for f in report.findings if f.check_id == "ACCESS-ASSIGNMENTS" and f.status == OK]
+    assert len(declared) == len(access.expand(live_foundation.settings))
