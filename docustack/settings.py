@@ -255,9 +255,11 @@ AUDIT_SERVICE_PRINCIPALS: dict[str, str] = {
 # IdentityStoreId of https://docs.aws.amazon.com/singlesignon/latest/IdentityStoreAPIReference/API_GetGroupId.html.
 IDENTITY_CENTER_INSTANCE_ARN = re.compile(r"^arn:aws:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$")
 IDENTITY_STORE_ID = re.compile(r"^(?:d-[0-9a-f]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
-PERMISSION_SET_NAME = re.compile(r"^[\w+=,.@-]{1,32}$")
+# \w is ASCII here (Python's would also take letters such as é): a set becomes the IAM role AWSReservedSSO_<name>_...,
+# and IAM names are "alphanumeric characters" plus +=,.@_- (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+PERMISSION_SET_NAME = re.compile(r"^[\w+=,.@-]{1,32}$", re.ASCII)
 # AWS managed policies only: a customer managed policy must exist in every account a set is provisioned to.
-AWS_MANAGED_POLICY_ARN = re.compile(r"^arn:aws:iam::aws:policy/[\w+=,.@/-]{1,512}$")
+AWS_MANAGED_POLICY_ARN = re.compile(r"^arn:aws:iam::aws:policy/[\w+=,.@/-]{1,512}$", re.ASCII)
 # The ISO-8601 durations this project writes (PT1H, PT4H, PT1H30M); AWS's own pattern is wider.
 SESSION_DURATION = re.compile(r"^PT(?=\d)(?:(\d{1,2})H)?(?:(\d{1,3})M)?$")
 

@@ -129,3 +129,23 @@ def test_a_read_only_set_cannot_carry_other_policies(management_raw: Raw, extra:
     metadata.update(extra)
     problems = _problems(management_raw)
     assert any(path.startswith(f"{IC}.permissionSets[1]") for path in problems), problems
+
+
+# --------------------------------------------------------------------------------------------------------
+# Names AWS would refuse at `up` are refused here (surrounding whitespace is stripped by the settings models)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        # CreatePermissionSet Name: 1-32 of [\w+=,.@-] in the API's (ASCII) pattern
+        # (https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_CreatePermissionSet.html).
+        ("name", "Développeur"),
+        ("managedPolicyArns", ["arn:aws:iam::aws:policy/Administratorﬁ"]),
+    ],
+)
+def test_names_aws_would_refuse_are_refused(management_raw: Raw, field: str, value: Any) -> None:
+    developer = next(p for p in _ic(management_raw)["permissionSets"] if p["name"] == "Developer")
+    developer[field] = value
+    problems = _problems(management_raw)
+    assert any(path.startswith(f"{IC}.permissionSets[0].{field}") for path in problems), problems
