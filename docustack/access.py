@@ -71,7 +71,11 @@ READ_VERB = re.compile(r"^[a-z0-9-]+:(Describe|Get|List)[A-Za-z0-9]*$")
 # left out for an instance in us-east-1 is said by AWS's containers blog ("If you configure SSO in a Region other
 # than us-east-1, add the Region after sso.amazonaws.com",
 # https://aws.amazon.com/blogs/containers/a-quick-path-to-amazon-eks-single-sign-on-using-aws-sso/), not by that
-# page: UNVERIFIED against docs.aws.amazon.com.
+# page: UNVERIFIED against docs.aws.amazon.com, and doubtful: that page writes the path with aws-region always,
+# and role ARNs of us-east-1 instances quoted in public repositories carry "/sso.amazonaws.com/us-east-1/" (the
+# omission may hold only for instances made before the region was added). No guardrail matches a role by this
+# path (policies/ never names aws-reserved), so `docustack simulate` decides the same either way; only the
+# principal ARN it prints depends on it.
 # These are ordinary roles of the member account: SCPs bind every IAM user and role of a member account except
 # service-linked roles (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html),
 # and Identity Center's service-linked role is another one, AWSServiceRoleForSSO
