@@ -115,6 +115,21 @@ def test_other_ways_into_prod_are_refused(management_raw: Raw, edit: Any, path: 
     assert f"{IC}.{path}" in _problems(management_raw)
 
 
+def test_prod_moved_into_the_sandbox_ou_stays_production(management_raw: Raw) -> None:
+    prod = next(a for a in management_raw["organization"]["accounts"] if a["name"] == "prod")
+    prod["ou"] = "Sandbox"  # where developers hold Developer through ou:Sandbox
+    problems = _problems(management_raw)
+    assert "write access in production (prod)" in problems[f"{IC}.assignments[0].permissionSet"][0]
+    _ic(management_raw)["production"] = ["ou:Workloads"]  # and production follows the old OU: still refused
+    problems = _problems(management_raw)
+    assert "'prod'" in problems[f"{IC}.production"][0]
+
+
+def test_a_group_declared_twice_is_refused(management_raw: Raw) -> None:
+    _ic(management_raw)["groups"].append({"name": "developers", "displayName": "Other", "kind": "platform"})
+    assert "is declared twice" in _problems(management_raw)[f"{IC}.groups[3].name"][0]
+
+
 @pytest.mark.parametrize(
     "extra",
     [
