@@ -116,3 +116,33 @@ def test_every_page_is_read(
     assert found.actual == "/First, /Second"
     declared = [f for f in report.findings if f.check_id == "ACCESS-ASSIGNMENTS" and f.status == OK]
     assert len(declared) == len(access.expand(live_foundation.settings))
+
+
+def test_an_assignment_in_an_account_the_settings_do_not_declare_is_drift(
+    live_foundation: LiveFoundation, project_dir: Path
+) -> None:
+    """An account made by hand in the organization, and access to it made by hand: named by its ID."""
+    created = live_foundation.organizations.create_account(Email="shadow@docustack.example", AccountName="shadow")
+    shadow = created["CreateAccountStatus"]["AccountId"]
+    sso, instance = _sso(live_foundation)
+    store = boto3.Session(region_name=REGION).client("identitystore")
+    ic = live_foundation.settings.organization.identity_center  # type: ignore[union-attr]
+    assert ic is not None
+    developers = store.get_group_id(
+        IdentityStoreId=ic.identity_store_id,
+        AlternateIdentifier={
+            "UniqueAttribute": {"AttributePath": "DisplayName", "AttributeValue": "DocuStack Developers"}
+        },
+    )["GroupId"]
+    sso.create_account_assignment(
+        InstanceArn=instance,
+        TargetId=shadow,
+        TargetType="AWS_ACCOUNT",
+        PermissionSetArn=_set_arn(sso, instance, "Developer"),
+        PrincipalType="GROUP",
+        PrincipalId=developers,
+    )
+    report = run_verify(live_foundation, project_dir)
+    found = [f for f in report.findings if f.check_id == "ACCESS-ASSIGNMENTS" and f.status == DRIFT]
+    assert [(f.resource, f.actual) for f in found] == [(f"account:{shadow}", "developers holds Developer")]
+    assert report.exit_code == 1
