@@ -166,6 +166,11 @@ def _words(name: str) -> set[str]:
     return set(re.split(r"[^a-z0-9]+", name.casefold())) - {""}
 
 
+def assignment_resource_name(grant: Grant) -> str:
+    """The name (after the component's own) components/identity_center.py registers a grant's assignment under."""
+    return f"{grant.group}-{grant.account}-{grant.permission_set}"
+
+
 def production_accounts(settings: StackSettings) -> set[str]:
     identity_center = _identity_center(settings)
     if identity_center is None:
@@ -368,6 +373,17 @@ def identity_center_problems(settings: StackSettings, *, policy_dir: Path | None
             )
         for policy_index, arn in _repeated(permission_set.managed_policy_arns):
             add(f"{field}.managedPolicyArns[{policy_index}]", f"{arn!r} is listed twice")
+        # Each attachment is registered under the policy's name (components/identity_center.py), and Pulumi
+        # refuses two resources of one name: two ARNs with one name (another path) cannot both be attached.
+        policy_names: dict[str, str] = {}
+        for policy_index, arn in enumerate(permission_set.managed_policy_arns):
+            short = arn.rsplit("/", 1)[-1]
+            if short in policy_names and policy_names[short] != arn:
+                add(
+                    f"{field}.managedPolicyArns[{policy_index}]",
+                    f"{arn!r} has the name of {policy_names[short]!r}: one set cannot attach both",
+                )
+            policy_names.setdefault(short, arn)
         if len(permission_set.managed_policy_arns) > MAX_MANAGED_POLICIES:
             add(
                 f"{field}.managedPolicyArns",
@@ -414,6 +430,21 @@ def identity_center_problems(settings: StackSettings, *, policy_dir: Path | None
             "'production' in its name or account name): a developer group could be given write access there",
         )
     management = settings.account.name
+    # An assignment is registered as <group>-<account>-<set> (components/identity_center.py); names made of dashed
+    # parts can meet ("dev" in "ops-lab", "dev-ops" in "lab"), and Pulumi refuses two resources of one name.
+    resource_names: dict[str, Grant] = {}
+    for index, assignment in enumerate(identity_center.assignments):
+        for target in assignment.targets:
+            for account in target_accounts(target, settings) or []:
+                grant = Grant(assignment.group, account, assignment.permission_set)
+                other = resource_names.setdefault(assignment_resource_name(grant), grant)
+                if other != grant:
+                    add(
+                        f".assignments[{index}]",
+                        f"{grant.group} in {grant.account} ({grant.permission_set}) and {other.group} in "
+                        f"{other.account} ({other.permission_set}) would be registered under one resource name, "
+                        f"{assignment_resource_name(grant)!r}: rename a group or an account",
+                    )
     for index, assignment in enumerate(identity_center.assignments):
         field = f".assignments[{index}]"
         group = groups.get(assignment.group)

@@ -164,3 +164,35 @@ def test_names_aws_would_refuse_are_refused(management_raw: Raw, field: str, val
     developer[field] = value
     problems = _problems(management_raw)
     assert any(path.startswith(f"{IC}.permissionSets[0].{field}") for path in problems), problems
+
+
+# --------------------------------------------------------------------------------------------------------
+# Settings the program could not register: two resources of one name
+
+
+def test_two_grants_that_would_share_a_resource_name_are_refused(management_raw: Raw) -> None:
+    """An assignment is registered as access-<group>-<account>-<set>: group "dev" in account "ops-lab" and group
+    "dev-ops" in account "lab" would be two resources of one name, and `pulumi preview` would fail on them."""
+    organization = management_raw["organization"]
+    organization["accounts"] += [
+        {"name": "ops-lab", "email": "ops-lab@docustack.example", "ou": "Sandbox"},
+        {"name": "lab", "email": "lab@docustack.example", "ou": "Sandbox"},
+    ]
+    _ic(management_raw)["groups"] += [
+        {"name": "dev", "displayName": "Dev", "kind": "platform"},
+        {"name": "dev-ops", "displayName": "DevOps", "kind": "platform"},
+    ]
+    _ic(management_raw)["assignments"] += [
+        {"group": "dev", "permissionSet": "PlatformAdministrator", "targets": ["account:ops-lab"]},
+        {"group": "dev-ops", "permissionSet": "PlatformAdministrator", "targets": ["account:lab"]},
+    ]
+    problems = _problems(management_raw)
+    [message] = problems[f"{IC}.assignments[5]"]
+    assert "dev-ops in lab" in message and "dev in ops-lab" in message
+
+
+def test_two_managed_policies_of_one_name_on_a_set_are_refused(management_raw: Raw) -> None:
+    developer = next(p for p in _ic(management_raw)["permissionSets"] if p["name"] == "Developer")
+    developer["managedPolicyArns"].append("arn:aws:iam::aws:policy/job-function/AdministratorAccess")
+    problems = _problems(management_raw)
+    assert "AdministratorAccess" in problems[f"{IC}.permissionSets[0].managedPolicyArns[1]"][0]
