@@ -196,3 +196,13 @@ def test_two_managed_policies_of_one_name_on_a_set_are_refused(management_raw: R
     developer["managedPolicyArns"].append("arn:aws:iam::aws:policy/job-function/AdministratorAccess")
     problems = _problems(management_raw)
     assert "AdministratorAccess" in problems[f"{IC}.permissionSets[0].managedPolicyArns[1]"][0]
+
+
+def test_a_description_aws_would_refuse_is_refused(management_raw: Raw) -> None:
+    # PermissionSet Description: 1-700 of [\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]
+    # (https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_PermissionSet.html): no em dash.
+    developer = next(p for p in _ic(management_raw)["permissionSets"] if p["name"] == "Developer")
+    developer["description"] = "Administer a sandbox \u2014 within the guardrails"
+    assert f"{IC}.permissionSets[0].description" in _problems(management_raw)
+    developer["description"] = "Administer a sandbox: caf\u00e9 rules apply"
+    parse_settings(management_raw)
