@@ -61,6 +61,7 @@ MAX_MANAGED_POLICIES = 20
 # An account whose name carries one of these words is production whatever `production` says (see
 # named_production_accounts).
 PRODUCTION_WORDS = frozenset({"prod", "production"})
+NOT_PRODUCTION_PREFIXES = frozenset({"pre", "non"})
 # The emergency permission set is the one whose name carries this mark (compared without case).
 EMERGENCY_MARK = "breakglass"
 METADATA_SID = "ReadConfigurationMetadata"
@@ -152,18 +153,24 @@ def expand(settings: StackSettings) -> list[Grant]:
 
 def named_production_accounts(settings: StackSettings) -> list[str]:
     """Member accounts whose settings name or AWS account name has the word ``prod`` or ``production`` in it
-    (``prod``, ``prod-eu``, "DocuStack Production"; not ``product-analytics``): these must be production."""
+    (``prod``, ``prod-eu``, "DocuStack Production"; not ``product-analytics``, ``preprod`` or ``non-prod``): these
+    must be production."""
     organization = settings.organization
     assert organization is not None
     return [
         account.name
         for account in organization.accounts
-        if PRODUCTION_WORDS & {*_words(account.name), *_words(account.account_name or "")}
+        if _says_production(account.name) or _says_production(account.account_name or "")
     ]
 
 
-def _words(name: str) -> set[str]:
-    return set(re.split(r"[^a-z0-9]+", name.casefold())) - {""}
+def _says_production(name: str) -> bool:
+    """``prod`` or ``production`` as a word, not preceded by ``pre`` or ``non`` (``pre-prod``, ``non-prod``)."""
+    words = [word for word in re.split(r"[^a-z0-9]+", name.casefold()) if word]
+    return any(
+        word in PRODUCTION_WORDS and (index == 0 or words[index - 1] not in NOT_PRODUCTION_PREFIXES)
+        for index, word in enumerate(words)
+    )
 
 
 def assignment_resource_name(grant: Grant) -> str:

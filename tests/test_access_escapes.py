@@ -80,12 +80,13 @@ def test_an_account_whose_aws_name_says_production_must_be_production(management
     assert "'staging'" in problems[f"{IC}.production"][0]
 
 
-def test_words_that_merely_contain_prod_are_not_production(management_raw: Raw) -> None:
+@pytest.mark.parametrize("name", ["product-analytics", "preprod", "pre-prod", "non-prod", "nonprod-tools"])
+def test_names_that_merely_mention_prod_are_not_production(management_raw: Raw, name: str) -> None:
     management_raw["organization"]["accounts"].append(
-        {"name": "product-analytics", "email": "pa@docustack.example", "ou": "Workloads"}
+        {"name": name, "email": f"{name}@docustack.example", "ou": "Workloads"}
     )
     settings = parse_settings(management_raw)
-    assert access.production_accounts(settings) == {"prod"}
+    assert access.named_production_accounts(settings) == ["prod"]
 
 
 @pytest.mark.parametrize(
