@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto_foundation import LiveFoundation, deny, finding, patch_api, run_verify, with_status
 
 from docustack import access
@@ -146,3 +147,28 @@ def test_an_assignment_in_an_account_the_settings_do_not_declare_is_drift(
     found = [f for f in report.findings if f.check_id == "ACCESS-ASSIGNMENTS" and f.status == DRIFT]
     assert [(f.resource, f.actual) for f in found] == [(f"account:{shadow}", "developers holds Developer")]
     assert report.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    "operation",
+    ["ListAccountAssignments", "DescribePermissionSet", "ListCustomerManagedPolicyReferencesInPermissionSet"],
+)
+def test_one_failing_call_among_many_is_never_compliant(
+    live_foundation: LiveFoundation, project_dir: Path, monkeypatch: pytest.MonkeyPatch, operation: str
+) -> None:
+    """Only the third call of the operation fails (a throttle, a transient denial): the check it belongs to is an
+    error, the run exits 2, whatever the other calls found."""
+    calls = {"count": 0}
+
+    def third_fails(call: Any, name: str, _params: dict[str, Any]) -> Any:
+        calls["count"] += 1
+        if calls["count"] == 3:
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, name)
+        return call()
+
+    patch_api(monkeypatch, operation, third_fails, "sso-admin")
+    report = run_verify(live_foundation, project_dir)
+    assert calls["count"] >= 3
+    errors = {check for check, _ in with_status(report, ERROR)}
+    assert errors and all(check.startswith("ACCESS-") for check in errors), errors
+    assert report.exit_code == 2
