@@ -265,6 +265,7 @@ VERIFY_ACTIONS: dict[str, tuple[str, ...]] = {
         "sso:ListInstances",  # the Identity Center instance the settings name
         "sso:ListPermissionSets",  # permission sets are found by name, undeclared ones included
         "s3:GetAccountPublicAccessBlock",
+        "sso:ListCustomerManagedPolicyReferencesInPermissionSet",  # one attached by hand is drift
     ),
     "member": (),
 }

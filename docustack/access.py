@@ -10,7 +10,8 @@ account. This module is everything that is not a resource:
   ``components/ci_read_permissions.py`` for a metadata-only set, plus an optional template under
   ``policies/permission-sets/``), the exact text the component sends and verify compares;
 - :func:`identity_center_problems` holds the refusals: a developer group with anything but a read-only set in a
-  production account, a developer group in the management account, a session longer than the project allows
+  production account, a ``production`` list that is empty or leaves out an account named as production (the word
+  ``prod`` or ``production`` in its name), a developer group in the management account, a session longer than the project allows
   (8 hours) or AWS allows (12), a reference to an unknown group, permission set, OU or account;
 - :func:`access_matrix` and the renderers give ``docustack plan`` its group x account table;
 - :func:`reserved_role_arn` is the role Identity Center makes in an account for a permission set, for
@@ -57,6 +58,10 @@ DEFAULT_SESSION = "PT1H"
 # managed policies per role raised above its default of 10), https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html.
 MAX_INLINE_POLICY_CHARACTERS = 10_240
 MAX_MANAGED_POLICIES = 20
+# An account whose name carries one of these words is production whatever `production` says (see
+# named_production_accounts).
+PRODUCTION_WORDS = frozenset({"prod", "production"})
+NOT_PRODUCTION_PREFIXES = frozenset({"pre", "non"})
 # The emergency permission set is the one whose name carries this mark (compared without case).
 EMERGENCY_MARK = "breakglass"
 METADATA_SID = "ReadConfigurationMetadata"
@@ -67,7 +72,11 @@ READ_VERB = re.compile(r"^[a-z0-9-]+:(Describe|Get|List)[A-Za-z0-9]*$")
 # left out for an instance in us-east-1 is said by AWS's containers blog ("If you configure SSO in a Region other
 # than us-east-1, add the Region after sso.amazonaws.com",
 # https://aws.amazon.com/blogs/containers/a-quick-path-to-amazon-eks-single-sign-on-using-aws-sso/), not by that
-# page: UNVERIFIED against docs.aws.amazon.com.
+# page: UNVERIFIED against docs.aws.amazon.com, and doubtful: that page writes the path with aws-region always,
+# and role ARNs of us-east-1 instances quoted in public repositories carry "/sso.amazonaws.com/us-east-1/" (the
+# omission may hold only for instances made before the region was added). No guardrail matches a role by this
+# path (policies/ never names aws-reserved), so `docustack simulate` decides the same either way; only the
+# principal ARN it prints depends on it.
 # These are ordinary roles of the member account: SCPs bind every IAM user and role of a member account except
 # service-linked roles (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html),
 # and Identity Center's service-linked role is another one, AWSServiceRoleForSSO
@@ -140,6 +149,33 @@ def expand(settings: StackSettings) -> list[Grant]:
             for account in target_accounts(target, settings) or []:
                 grants.add(Grant(assignment.group, account, assignment.permission_set))
     return sorted(grants)
+
+
+def named_production_accounts(settings: StackSettings) -> list[str]:
+    """Member accounts whose settings name or AWS account name has the word ``prod`` or ``production`` in it
+    (``prod``, ``prod-eu``, "DocuStack Production"; not ``product-analytics``, ``preprod`` or ``non-prod``): these
+    must be production."""
+    organization = settings.organization
+    assert organization is not None
+    return [
+        account.name
+        for account in organization.accounts
+        if _says_production(account.name) or _says_production(account.account_name or "")
+    ]
+
+
+def _says_production(name: str) -> bool:
+    """``prod`` or ``production`` as a word, not preceded by ``pre`` or ``non`` (``pre-prod``, ``non-prod``)."""
+    words = [word for word in re.split(r"[^a-z0-9]+", name.casefold()) if word]
+    return any(
+        word in PRODUCTION_WORDS and (index == 0 or words[index - 1] not in NOT_PRODUCTION_PREFIXES)
+        for index, word in enumerate(words)
+    )
+
+
+def assignment_resource_name(grant: Grant) -> str:
+    """The name (after the component's own) components/identity_center.py registers a grant's assignment under."""
+    return f"{grant.group}-{grant.account}-{grant.permission_set}"
 
 
 def production_accounts(settings: StackSettings) -> set[str]:
@@ -344,6 +380,17 @@ def identity_center_problems(settings: StackSettings, *, policy_dir: Path | None
             )
         for policy_index, arn in _repeated(permission_set.managed_policy_arns):
             add(f"{field}.managedPolicyArns[{policy_index}]", f"{arn!r} is listed twice")
+        # Each attachment is registered under the policy's name (components/identity_center.py), and Pulumi
+        # refuses two resources of one name: two ARNs with one name (another path) cannot both be attached.
+        policy_names: dict[str, str] = {}
+        for policy_index, arn in enumerate(permission_set.managed_policy_arns):
+            short = arn.rsplit("/", 1)[-1]
+            if short in policy_names and policy_names[short] != arn:
+                add(
+                    f"{field}.managedPolicyArns[{policy_index}]",
+                    f"{arn!r} has the name of {policy_names[short]!r}: one set cannot attach both",
+                )
+            policy_names.setdefault(short, arn)
         if len(permission_set.managed_policy_arns) > MAX_MANAGED_POLICIES:
             add(
                 f"{field}.managedPolicyArns",
@@ -375,7 +422,36 @@ def identity_center_problems(settings: StackSettings, *, policy_dir: Path | None
         if target_accounts(target, settings) is None:
             add(f".production[{index}]", _unknown_target(target))
     production = production_accounts(settings)
+    if not identity_center.production:
+        add(
+            ".production", "is empty: no account would be production, and a developer group could hold any set anywhere"
+        )
+    # `production` is itself a setting: dropping an account from it would make every set "allowed" there. An
+    # account the settings call production by name must stay in it (an edit that narrows it is also shown by
+    # `docustack plan --base`, docustack.access_diff).
+    unlisted = [name for name in named_production_accounts(settings) if name not in production]
+    if unlisted:
+        add(
+            ".production",
+            f"does not reach {', '.join(repr(name) for name in unlisted)}, named as production (the word 'prod' or "
+            "'production' in its name or account name): a developer group could be given write access there",
+        )
     management = settings.account.name
+    # An assignment is registered as <group>-<account>-<set> (components/identity_center.py); names made of dashed
+    # parts can meet ("dev" in "ops-lab", "dev-ops" in "lab"), and Pulumi refuses two resources of one name.
+    resource_names: dict[str, Grant] = {}
+    for index, assignment in enumerate(identity_center.assignments):
+        for target in assignment.targets:
+            for account in target_accounts(target, settings) or []:
+                grant = Grant(assignment.group, account, assignment.permission_set)
+                other = resource_names.setdefault(assignment_resource_name(grant), grant)
+                if other != grant:
+                    add(
+                        f".assignments[{index}]",
+                        f"{grant.group} in {grant.account} ({grant.permission_set}) and {other.group} in "
+                        f"{other.account} ({other.permission_set}) would be registered under one resource name, "
+                        f"{assignment_resource_name(grant)!r}: rename a group or an account",
+                    )
     for index, assignment in enumerate(identity_center.assignments):
         field = f".assignments[{index}]"
         group = groups.get(assignment.group)

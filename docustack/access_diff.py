@@ -1,4 +1,9 @@
-"""What a change does to human access: grants added or removed, and permission sets changed.
+"""What a change does to human access: grants added or removed, permission sets changed, groups changed (which
+identity-store group a name stands for, its kind) and accounts that became or stopped being production.
+
+A grant is named by the settings' group name, so an edit that changes what a name stands for (two groups'
+display names swapped, a developer group declared ``platform``) leaves every grant as it was: the group changes
+are what show the reviewer that a group of people gained access.
 
 ``docustack plan --base REF`` shows it beside the guardrail comparison. As there, only data is taken from the
 base revision (``Pulumi.management.yaml`` and ``policies/``, permission set templates included); both sides are
@@ -34,15 +39,30 @@ class PermissionSetChange:
     details: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class GroupChange:
+    name: str
+    change: str  # "added", "removed", "changed"
+    details: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProductionChange:
+    account: str
+    change: str  # "added": now production; "removed": no longer production
+
+
 @dataclass
 class AccessDiff:
     base: str
     grants: list[GrantChange] = field(default_factory=list)
     permission_sets: list[PermissionSetChange] = field(default_factory=list)
+    groups: list[GroupChange] = field(default_factory=list)
+    production: list[ProductionChange] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not self.grants and not self.permission_sets
+        return not self.grants and not self.permission_sets and not self.groups and not self.production
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +71,8 @@ class AccessDiff:
             "permissionSets": [
                 {"name": c.name, "change": c.change, "details": list(c.details)} for c in self.permission_sets
             ],
+            "groups": [{"name": c.name, "change": c.change, "details": list(c.details)} for c in self.groups],
+            "production": [{"account": c.account, "change": c.change} for c in self.production],
         }
 
 
@@ -71,6 +93,34 @@ def _definitions(settings: StackSettings, policy_dir: Path) -> dict[str, dict[st
     return found
 
 
+def _groups(settings: StackSettings) -> dict[str, dict[str, Any]]:
+    organization = settings.organization
+    if organization is None or organization.identity_center is None:
+        return {}
+    return {
+        group.name: {"displayName": group.display_name, "kind": group.kind, "create": group.create}
+        for group in organization.identity_center.groups
+    }
+
+
+def _changes(was: dict[str, dict[str, Any]], now: dict[str, dict[str, Any]]) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(name, "added" | "removed" | "changed", details) for every entry that differs, by name."""
+    changes: list[tuple[str, str, tuple[str, ...]]] = []
+    for name in sorted(was.keys() | now.keys()):
+        if name not in was:
+            changes.append((name, "added", ()))
+        elif name not in now:
+            changes.append((name, "removed", ()))
+        elif was[name] != now[name]:
+            details = tuple(
+                f"{key}: {_short(was[name][key])} -> {_short(now[name][key])}"
+                for key in sorted(now[name])
+                if was[name][key] != now[name][key]
+            )
+            changes.append((name, "changed", details))
+    return changes
+
+
 def compare(before: StackSettings, before_dir: Path, after: StackSettings, after_dir: Path, base: str) -> AccessDiff:
     diff = AccessDiff(base=base)
     old, new = set(access.expand(before)), set(access.expand(after))
@@ -79,19 +129,11 @@ def compare(before: StackSettings, before_dir: Path, after: StackSettings, after
         diff.grants.append(GrantChange("added", grant, grant.account in new_production))
     for grant in sorted(old - new):
         diff.grants.append(GrantChange("removed", grant, grant.account in old_production))
-    was, now = _definitions(before, before_dir), _definitions(after, after_dir)
-    for name in sorted(was.keys() | now.keys()):
-        if name not in was:
-            diff.permission_sets.append(PermissionSetChange(name, "added"))
-        elif name not in now:
-            diff.permission_sets.append(PermissionSetChange(name, "removed"))
-        elif was[name] != now[name]:
-            details = tuple(
-                f"{key}: {_short(was[name][key])} -> {_short(now[name][key])}"
-                for key in sorted(now[name])
-                if was[name][key] != now[name][key]
-            )
-            diff.permission_sets.append(PermissionSetChange(name, "changed", details))
+    definitions = _changes(_definitions(before, before_dir), _definitions(after, after_dir))
+    diff.permission_sets = [PermissionSetChange(*change) for change in definitions]
+    diff.groups = [GroupChange(*change) for change in _changes(_groups(before), _groups(after))]
+    diff.production = [ProductionChange(account, "added") for account in sorted(new_production - old_production)]
+    diff.production += [ProductionChange(account, "removed") for account in sorted(old_production - new_production)]
     return diff
 
 
@@ -125,12 +167,20 @@ def render_text(diff: AccessDiff) -> str:
     for change in diff.permission_sets:
         lines.append(f"  {change.change:<8} permission set {change.name}")
         lines += [f"           {detail}" for detail in change.details]
+    for group in diff.groups:
+        lines.append(f"  {group.change:<8} group {group.name}")
+        lines += [f"           {detail}" for detail in group.details]
+    lines += [f"  {change.change:<8} {_production_text(change)}" for change in diff.production]
     return "\n".join(lines)
+
+
+def _production_text(change: ProductionChange) -> str:
+    return f"{change.account} is {'now' if change.change == 'added' else 'no longer'} production"
 
 
 def render_markdown(diff: AccessDiff) -> str:
     if diff.empty:
-        return f"### Human access\n\nNo change to any assignment or permission set against `{diff.base}`.\n"
+        return f"### Human access\n\nNo change to any assignment, permission set, group or production account against `{diff.base}`.\n"
     lines = [f"### Human access compared with `{diff.base}`", ""]
     if diff.grants:
         lines += ["| change | group | permission set | account |", "|---|---|---|---|"]
@@ -142,5 +192,12 @@ def render_markdown(diff: AccessDiff) -> str:
         lines += ["| change | permission set | detail |", "|---|---|---|"]
         for change in diff.permission_sets:
             lines.append(f"| {change.change} | `{change.name}` | {'<br>'.join(change.details)} |")
+        lines.append("")
+    if diff.groups or diff.production:
+        lines += ["| change | group or account | detail |", "|---|---|---|"]
+        for group in diff.groups:
+            lines.append(f"| {group.change} | group {group.name} | {'<br>'.join(group.details)} |")
+        for change in diff.production:
+            lines.append(f"| {change.change} | {change.account} | {_production_text(change)} |")
         lines.append("")
     return "\n".join(lines)

@@ -331,9 +331,13 @@ AUDIT_SERVICE_PRINCIPALS: dict[str, str] = {
 # IdentityStoreId of https://docs.aws.amazon.com/singlesignon/latest/IdentityStoreAPIReference/API_GetGroupId.html.
 IDENTITY_CENTER_INSTANCE_ARN = re.compile(r"^arn:aws:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$")
 IDENTITY_STORE_ID = re.compile(r"^(?:d-[0-9a-f]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
-PERMISSION_SET_NAME = re.compile(r"^[\w+=,.@-]{1,32}$")
+# \w is ASCII here (Python's would also take letters such as é): a set becomes the IAM role AWSReservedSSO_<name>_...,
+# and IAM names are "alphanumeric characters" plus +=,.@_- (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+PERMISSION_SET_NAME = re.compile(r"^[\w+=,.@-]{1,32}$", re.ASCII)
 # AWS managed policies only: a customer managed policy must exist in every account a set is provisioned to.
-AWS_MANAGED_POLICY_ARN = re.compile(r"^arn:aws:iam::aws:policy/[\w+=,.@/-]{1,512}$")
+AWS_MANAGED_POLICY_ARN = re.compile(r"^arn:aws:iam::aws:policy/[\w+=,.@/-]{1,512}$", re.ASCII)
+# The Description pattern of https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_PermissionSet.html.
+PERMISSION_SET_DESCRIPTION = re.compile(r"^[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]{1,700}$")
 # The ISO-8601 durations this project writes (PT1H, PT4H, PT1H30M); AWS's own pattern is wider.
 SESSION_DURATION = re.compile(r"^PT(?=\d)(?:(\d{1,2})H)?(?:(\d{1,3})M)?$")
 
@@ -352,7 +356,11 @@ class PermissionSetSettings(_Model):
     """A permission set: AWS managed policies, an optional inline policy, a session duration."""
 
     name: Annotated[str, _pattern(PERMISSION_SET_NAME, "a permission set name (1-32 of letters, digits, +=,.@_-)")]
-    description: Annotated[str, Field(min_length=1, max_length=700)]
+    description: Annotated[
+        str,
+        Field(min_length=1, max_length=700),
+        _pattern(PERMISSION_SET_DESCRIPTION, "a permission set description (tab, newline, ASCII or Latin-1 letters)"),
+    ]
     session_duration: (
         Annotated[str, _pattern(SESSION_DURATION, "an ISO-8601 duration such as PT1H or PT1H30M")] | None
     ) = Field(default=None, description="default PT1H")

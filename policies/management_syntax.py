@@ -175,6 +175,7 @@ def _top_level(document: Any, root: str, check: Callable[[Any, str], Problems]) 
 # - tag_value and enforced_for are lists. "You can use only one wildcard per tag value"; in enforced_for a
 #   wildcard may not stand for all services or for a resource of every service.
 # - enforced_for accepts only the resource types AWS supports enforcement for (ENFORCEMENT_SUPPORTED below).
+# - report_required_tag_for (the "Required tag key" capability) is a list of resource types, reported on only.
 # ---------------------------------------------------------------------------------------------------------------
 
 # Resource types (and per-service "all supported" forms) that tag policies can enforce on, from
@@ -198,7 +199,7 @@ ENFORCEMENT_SUPPORTED: dict[str, str] = {
 # and requirements"). A tag value in a tag policy may carry one * wildcard.
 TAG_KEY = re.compile(r"[\w .:/=+\-@]{1,128}", re.UNICODE)
 TAG_VALUE = re.compile(r"[\w .:/=+\-@*]{0,256}", re.UNICODE)
-TAG_POLICY_KEYS = ("tag_key", "tag_value", "enforced_for")
+TAG_POLICY_KEYS = ("tag_key", "tag_value", "enforced_for", "report_required_tag_for")
 
 
 def _tag_key_text(item: Any, where: str) -> Iterable[str]:
@@ -227,6 +228,19 @@ def _enforced_for_item(item: Any, where: str) -> Iterable[str]:
         )
 
 
+# "Required tag key" reporting (orgs_manage_policies_tag-policies-enforcement.html): the block AWS's Resource Groups
+# Tagging API reads required tag keys from, "marked as required in the report_required_tag_for block of the
+# effective tag policy" (https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_RequiredTag.html).
+# It only reports, never refuses a request, so a resource type is checked for its service:type shape only; which
+# types AWS reports on is UNVERIFIED here.
+REPORTED_RESOURCE_TYPE = re.compile(r"[a-z0-9-]+:(?:[A-Za-z0-9-]+|\*|ALL_SUPPORTED)")
+
+
+def _reported_for_item(item: Any, where: str) -> Iterable[str]:
+    if not isinstance(item, str) or not REPORTED_RESOURCE_TYPE.fullmatch(item):
+        yield f"{where} is {item!r}: it must be a resource type such as 'ec2:instance' (service:resource-type)"
+
+
 def _tag_rule_problems(policy_key: str, rule: Any, where: str) -> Problems:
     problems = list(_tag_key_text(policy_key, f"{where} (the policy key)"))
     checks = {
@@ -235,6 +249,9 @@ def _tag_rule_problems(policy_key: str, rule: Any, where: str) -> Problems:
         ),
         "tag_value": lambda node, at: setting_problems(node, at, multi_valued=True, check_item=_tag_value_text),
         "enforced_for": lambda node, at: setting_problems(node, at, multi_valued=True, check_item=_enforced_for_item),
+        "report_required_tag_for": lambda node, at: setting_problems(
+            node, at, multi_valued=True, check_item=_reported_for_item
+        ),
     }
     problems += _container_problems(rule, where, checks)
     if isinstance(rule, dict):

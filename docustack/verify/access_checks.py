@@ -100,7 +100,10 @@ def groups(context: CheckContext) -> Iterator[Finding]:
         yield compared(f"group:{group.name}", "exists", "exists" if group_id else NOT_FOUND, detail=group_id or "")
 
 
-@check("ACCESS-PERMISSION-SETS", "Each permission set has its declared session, managed policies and inline policy")
+@check(
+    "ACCESS-PERMISSION-SETS",
+    "Each permission set has its declared session, managed policies and inline policy, and no customer managed policy",
+)
 def permission_sets(context: CheckContext) -> Iterator[Finding]:
     live = _live(context)
     if live is None:
@@ -127,6 +130,21 @@ def permission_sets(context: CheckContext) -> Iterator[Finding]:
             f"{resource}/ManagedPolicies",
             ", ".join(sorted(declared.managed_policy_arns)) or "none",
             ", ".join(sorted(policy["Arn"] for policy in attached)) or "none",
+        )
+        # The settings admit no customer managed policy (docustack.settings, AWS_MANAGED_POLICY_ARN): one attached
+        # by hand grants whatever the policy of that name says in each account the set is provisioned to
+        # (https://docs.aws.amazon.com/singlesignon/latest/userguide/howtocmp.html), so any is drift.
+        references = live.read_all(
+            live.sso,
+            "list_customer_managed_policy_references_in_permission_set",
+            "CustomerManagedPolicyReferences",
+            InstanceArn=live.instance_arn,
+            PermissionSetArn=arn,
+        )
+        yield compared(
+            f"{resource}/CustomerManagedPolicies",
+            "none",
+            ", ".join(sorted(f"{ref.get('Path') or '/'}{ref['Name']}" for ref in references)) or "none",
         )
         expected = access.inline_policy(declared, policy_dir=context.policy_dir, variables=variables)
         text = live.sso.get_inline_policy_for_permission_set(InstanceArn=live.instance_arn, PermissionSetArn=arn).get(
