@@ -270,7 +270,7 @@ VERIFY_ACTIONS: dict[str, tuple[str, ...]] = {
     "member": (),
     # <prefix>-readonly in every other member account (components/member_read_only_stack_set.py): no stack
     # registers anything there, so this is all the role may do. BASELINE-RECORDERS reads the recorder;
-    # ORG-MEMBER-ACCESS-ROLE reads the access role's trust; BASELINE-READ-ONLY-ROLE reads this role itself (a
+    # ORG-MEMBER-ACCESS-ROLE reads the access role's trust; BASELINE-READONLY-ROLE reads this role itself (a
     # member account's admin who widened it would widen what the CI role can reach).
     "baseline-member": (
         "config:DescribeConfigurationRecorders",

@@ -18,7 +18,7 @@ deployment, https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/AP
   (``pulumi_aws/cloudformation/_inputs.py``: "Valid values: INTERSECTION, DIFFERENCE, UNION, NONE"). Whether
   automatic deployment keeps excluding an excluded account that later leaves and re-joins a target OU is not
   stated on those pages (UNVERIFIED); the Log Archive and Audit accounts stay in the Security OU, and verify's
-  ``BASELINE-READ-ONLY-INSTANCES`` reports an instance in either of them.
+  ``BASELINE-READONLY-INSTANCES`` reports an instance in either of them.
 - **The template is data** (``policies/baseline/member-read-only-role.yaml``, linted by cfn-lint in the tests),
   its ``{{slots}}`` filled here from the one source of each part: the trust of
   :func:`components.member_read_only_role.management_trust_policy` (the management account root; its IAM

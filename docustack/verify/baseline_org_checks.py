@@ -10,7 +10,7 @@
   account's access role narrowed to ``ReadOnlyAccess``, as the member checks do): recording, every supported type,
   global types in the home region only. An account whose recorder cannot be read is ``error``, never compliant. The Log Archive and Audit accounts'
   recorders and delivery channels are ``CONFIG-RECORDING``'s (:mod:`.audit_checks`), so each is reported once.
-- ``BASELINE-READ-ONLY-STACKSET``, ``BASELINE-READ-ONLY-INSTANCES``, ``BASELINE-READ-ONLY-ROLE``: the member
+- ``BASELINE-READONLY-STACKSET``, ``BASELINE-READONLY-INSTANCES``, ``BASELINE-READONLY-ROLE``: the member
   read-only StackSet (:mod:`components.member_read_only_stack_set`) is the one declared; it has one ``CURRENT``
   instance, in the home region, in every member account but the Log Archive and Audit accounts and none in those
   two (the management stack makes the role there: a second creator of the name); and the role it made in each
@@ -209,7 +209,7 @@ def _role_made_by_the_stack(context: CheckContext) -> set[str]:
     return {a for a in (audit.log_archive_id, audit.audit_id) if a is not None} if audit is not None else set()
 
 
-@check("BASELINE-READ-ONLY-STACKSET", "The member read-only StackSet is the one the program declares")
+@check("BASELINE-READONLY-STACKSET", "The member read-only StackSet is the one the program declares")
 def read_only_stack_set_declared(context: CheckContext) -> Iterator[Finding]:
     name = _read_only_stack_set_name(context)
     if name is None:
@@ -247,7 +247,7 @@ def read_only_stack_set_declared(context: CheckContext) -> Iterator[Finding]:
 
 
 @check(
-    "BASELINE-READ-ONLY-INSTANCES",
+    "BASELINE-READONLY-INSTANCES",
     "The read-only role's StackSet is CURRENT in every member account but the Log Archive and Audit accounts",
 )
 def read_only_instances(context: CheckContext) -> Iterator[Finding]:
@@ -283,7 +283,7 @@ def read_only_instances(context: CheckContext) -> Iterator[Finding]:
             yield compared(f"{label}/{region}", CURRENT, actual, detail=summary.get("StatusReason", ""))
 
 
-@check("BASELINE-READ-ONLY-ROLE", "The read-only role in every other member account is the one the StackSet made")
+@check("BASELINE-READONLY-ROLE", "The read-only role in every other member account is the one the StackSet made")
 def read_only_roles(context: CheckContext) -> Iterator[Finding]:
     if _read_only_stack_set_name(context) is None:
         return
