@@ -206,10 +206,55 @@ def test_without_the_baseline_there_is_no_read_only_stack_set(
 # The CI role's step into the role
 
 
-def test_the_ci_role_may_assume_the_read_only_role_of_its_own_organization_only() -> None:
+# iam-simulate (npm, as tests/iam_reference.py), not this project's code, decides the step: the CI role's identity
+# policy and the role's trust policy, for a role of the organization, one of another organization, the access role,
+# and a request whose context lacks aws:ResourceOrgID (the policy must fail closed).
+ASSUME_SIMULATION = """
+const { runSimulation } = require("@cloud-copilot/iam-simulate");
+(async () => {
+  const input = JSON.parse(require("fs").readFileSync(0, "utf8"));
+  const decisions = [];
+  for (const r of input.requests) {
+    const response = await runSimulation({
+      request: { principal: input.principal, action: "sts:AssumeRole",
+                 resource: { resource: r.resource, accountId: r.resource.split(":")[4] }, contextVariables: r.context },
+      identityPolicies: [{ name: "assume-member-read-only", policy: input.identity }],
+      serviceControlPolicies: [], resourceControlPolicies: [], resourcePolicy: input.trust,
+    }, { simulationMode: "Strict" });
+    decisions.push(response.resultType === "error" ? "Error" : response.result.analysis.result);
+  }
+  process.stdout.write(JSON.stringify(decisions));
+})();
+"""
+
+
+def test_the_ci_role_may_assume_the_read_only_role_of_its_own_organization_only(project_dir: Path) -> None:
+    assert (project_dir / "node_modules" / "@cloud-copilot" / "iam-simulate").is_dir(), "run `make test` (npm ci)"
     document = assume_member_read_only_policy(f"arn:aws:iam::*:role/{ROLE}")
     [statement] = document["Statement"]
-    assert statement["Action"] == "sts:AssumeRole"
-    assert statement["Resource"] == f"arn:aws:iam::*:role/{ROLE}"
-    assert statement["Condition"] == {"StringEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}
-    assert json.dumps(document).count('"Allow"') == 1
+    assert (statement["Action"], statement["Resource"]) == ("sts:AssumeRole", f"arn:aws:iam::*:role/{ROLE}")
+    ours, theirs = "o-docustack01", "o-elsewhere99"
+    requests = [
+        (f"arn:aws:iam::216482851263:role/{ROLE}", {"aws:PrincipalOrgID": ours, "aws:ResourceOrgID": ours}),
+        (f"arn:aws:iam::999999999999:role/{ROLE}", {"aws:PrincipalOrgID": ours, "aws:ResourceOrgID": theirs}),
+        (f"arn:aws:iam::999999999999:role/{ROLE}", {"aws:PrincipalOrgID": ours}),
+        (
+            "arn:aws:iam::216482851263:role/OrganizationAccountAccessRole",
+            {"aws:PrincipalOrgID": ours, "aws:ResourceOrgID": ours},
+        ),
+    ]
+    batch = {
+        "principal": f"arn:aws:iam::{MANAGEMENT_ID}:role/docustack-github-preview",
+        "identity": document,
+        "trust": management_trust_policy(MANAGEMENT_ID),
+        "requests": [{"resource": resource, "context": context} for resource, context in requests],
+    }
+    result = subprocess.run(
+        ["node", "-e", ASSUME_SIMULATION],
+        input=json.dumps(batch),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=project_dir,
+    )
+    assert json.loads(result.stdout) == ["Allowed", "ImplicitlyDenied", "ImplicitlyDenied", "ImplicitlyDenied"]
