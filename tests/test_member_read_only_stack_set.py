@@ -258,3 +258,47 @@ def test_the_ci_role_may_assume_the_read_only_role_of_its_own_organization_only(
         cwd=project_dir,
     )
     assert json.loads(result.stdout) == ["Allowed", "ImplicitlyDenied", "ImplicitlyDenied", "ImplicitlyDenied"]
+
+
+# --------------------------------------------------------------------------------------------------------
+# The guardrails and the role
+
+
+@pytest.fixture(scope="module")
+def organization_model(project_dir: Path) -> Any:
+    from docustack.simulator import OrganizationModel
+
+    settings = project.load_stack_settings(project_dir, "management")
+    return OrganizationModel.from_settings(settings, policy_dir=project_dir / "policies")
+
+
+EXEC_ROLE = "arn:aws:iam::216482851263:role/stacksets-exec-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+DEV_ROLE = f"arn:aws:iam::216482851263:role/{ROLE}"
+
+
+@pytest.mark.parametrize("action", ["iam:CreateRole", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"])
+def test_the_stacksets_execution_role_needs_no_scp_exemption_to_make_the_role(
+    organization_model: Any, action: str
+) -> None:
+    """IAM is global and on region-deny's list of exempted services, the home region is allowed, and
+    protect-guardrails reserves the exempt roles' names only: the execution role makes <prefix>-readonly under
+    the SCPs as they are, with no new exemption."""
+    from docustack.simulator import Request, evaluate
+
+    decision = evaluate(organization_model, Request(action, "dev", "us-east-1", EXEC_ROLE, DEV_ROLE))
+    assert decision.allowed, decision.denied_by
+
+
+def test_the_role_name_is_no_exempt_role_name(organization_model: Any, project_dir: Path) -> None:
+    """<prefix>-readonly escapes no guardrail: the SCPs bind a session of it like any other member principal (it
+    may not assume an exempt role), and what it may do is only ever narrowed by them."""
+    from docustack.simulator import Request, evaluate
+
+    settings = project.load_stack_settings(project_dir, "management")
+    organization = settings.organization
+    assert organization is not None
+    assert ROLE not in {r.lower() for r in organization.guardrail_exempt_roles}
+    session = DEV_ROLE
+    for exempt in organization.guardrail_exempt_roles:
+        target = f"arn:aws:iam::216482851263:role/{exempt}"
+        assert not evaluate(organization_model, Request("sts:AssumeRole", "dev", "us-east-1", session, target)).allowed
