@@ -6,7 +6,9 @@
   declare are reported too) has a stack instance in every allowed region, and it is ``CURRENT``; an account with
   none is reported by name.
 - ``BASELINE-RECORDERS``: the live customer managed recorder in each member account and region, read through the
-  member read-only session (``--member-role``, by default ``<prefix>-readonly``; where that role is missing, the
+  member read-only session (``--member-role``, by default ``<prefix>-readonly``, which the member read-only
+  StackSet makes in every such account, so the scheduled workflow's read-only CI role reads them all; where that
+  role is missing, the
   account's access role narrowed to ``ReadOnlyAccess``, as the member checks do): recording, every supported type,
   global types in the home region only. An account whose recorder cannot be read is ``error``, never compliant. The Log Archive and Audit accounts'
   recorders and delivery channels are ``CONFIG-RECORDING``'s (:mod:`.audit_checks`), so each is reported once.
