@@ -294,12 +294,19 @@ def read_only_roles(context: CheckContext) -> Iterator[Finding]:
     declared_trust = management_trust_policy(settings.account.id)
     declared_policies = {READ_ONLY_POLICY_NAME: read_only_stack_set.baseline_member_read_only_policy()}
     elsewhere = _role_made_by_the_stack(context)
+    organization = settings.organization
+    assert organization is not None
+    live = context.reader(LiveOrganization)
+    access_roles = {live.account_ids.get(a.name): a.role_name for a in organization.accounts}
     for label, account_id in _member_accounts(context):
         if account_id in elsewhere:  # MEMBER-READ-ONLY-ROLE's
             continue
         resource = f"{label}/role:{role_name}"
         try:
-            iam = context.member_client(account_id, "iam")
+            # Through the role itself; where it cannot be entered (missing, or re-trusted), an operator's run reads
+            # it through the access role, as BASELINE-RECORDERS does; the read-only CI role has no such way.
+            session = _member_session(context, account_id, access_roles.get(account_id, DEFAULT_ACCESS_ROLE))
+            iam = session.client("iam", region_name=context.region)
             role = absent_if(("NoSuchEntity",), lambda iam=iam: iam.get_role(RoleName=role_name)["Role"])
             if role is None:
                 yield drift(resource, "exists", NOT_FOUND, detail=f"account {account_id}")
