@@ -268,12 +268,25 @@ VERIFY_ACTIONS: dict[str, tuple[str, ...]] = {
         "sso:ListCustomerManagedPolicyReferencesInPermissionSet",  # one attached by hand is drift
     ),
     "member": (),
+    # <prefix>-readonly in every other member account (components/member_read_only_stack_set.py): no stack
+    # registers anything there, so this is all the role may do. BASELINE-RECORDERS reads the recorder;
+    # ORG-MEMBER-ACCESS-ROLE reads the access role's trust; BASELINE-READONLY-ROLE reads this role itself (a
+    # member account's admin who widened it would widen what the CI role can reach).
+    "baseline-member": (
+        "config:DescribeConfigurationRecorders",
+        "config:DescribeConfigurationRecorderStatus",
+        "iam:GetRole",
+        "iam:GetRolePolicy",
+        "iam:ListAttachedRolePolicies",
+        "iam:ListRolePolicies",
+    ),
 }
 
 ROLE_TYPES: dict[str, tuple[str, ...]] = {
     "account": ACCOUNT_STACK_TYPES,
     "management": MANAGEMENT_STACK_TYPES,
     "member": MEMBER_TYPES,
+    "baseline-member": (),
 }
 
 
@@ -293,6 +306,6 @@ def read_actions_for(types: Iterable[str]) -> list[str]:
 
 
 def role_read_actions(role: str) -> list[str]:
-    """Everything a read-only role of kind ``role`` (account, management, member) may call, ``s3:ListBucket``
+    """Everything a read-only role of kind ``role`` (account, management, member, baseline-member) may call, ``s3:ListBucket``
     aside (it is granted on named buckets only)."""
     return sorted({*read_actions_for(ROLE_TYPES[role]), *VERIFY_ACTIONS[role]})

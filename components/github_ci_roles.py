@@ -64,13 +64,32 @@ def read_only_subjects(subject_prefix: str, verify_branch: str | None) -> list[s
     return subjects
 
 
+# The role's account must be in the caller's organization: without it, ``arn:aws:iam::*:role/<name>`` would reach a
+# role of that name in any AWS account. aws:ResourceOrgID is the organization of the account that owns the resource
+# (here the role being assumed), aws:PrincipalOrgID the caller's; policy variables may name request context keys
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgid,
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html). That STS puts
+# aws:ResourceOrgID in the context of sts:AssumeRole is read from the key's description, not from a list of the
+# actions that carry it (UNVERIFIED): if it did not, StringEquals on a missing key fails and the step is refused,
+# so the policy fails closed (verify reports the account as not checked), never open.
+SAME_ORGANIZATION = {"StringEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}
+
+
 def assume_member_read_only_policy(role_arn_pattern: str) -> dict[str, Any]:
-    """The management account's read-only role may step into the member accounts' read-only roles (the
-    management stack's previews and verification read the Log Archive and Audit accounts through them)."""
+    """The management account's read-only role may step into the member accounts' read-only roles, of this
+    organization only: the management stack's previews read the Log Archive and Audit accounts through them, and
+    ``docustack verify`` every member account (the role is in every member account: the management stack makes
+    it in the Log Archive and Audit accounts, the member read-only StackSet in every other one)."""
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "AssumeMemberReadOnly", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn_pattern}
+            {
+                "Sid": "AssumeMemberReadOnly",
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Resource": role_arn_pattern,
+                "Condition": SAME_ORGANIZATION,
+            }
         ],
     }
 

@@ -6,6 +6,8 @@ code in a pull request never holds admin rights in a member account. Its one pol
 :mod:`components.ci_read_permissions` for what the management stack registers there and verify checks there:
 configuration only. It cannot read a log object, decrypt with the Log Archive key, or read any data; it may
 list the log buckets' keys (HeadBucket needs ``s3:ListBucket``), which name accounts, services and dates.
+Every other member account gets a role of the same name, trust and session limit, with only verify's reads,
+from the member read-only StackSet (:mod:`components.member_read_only_stack_set`), which leaves these two out.
 """
 
 from __future__ import annotations

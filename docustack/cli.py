@@ -214,7 +214,7 @@ def _parser() -> argparse.ArgumentParser:
         "--member-role",
         metavar="NAME",
         help="role assumed (with a ReadOnlyAccess session policy) to read member accounts "
-        "(default: <prefix>-readonly, which the management stack makes in them)",
+        "(default: <prefix>-readonly, which the management stack and its member read-only StackSet make in them)",
     )
     check.set_defaults(handler=_verify)
     return parser

@@ -567,7 +567,8 @@ class StackSettings(_Model):
 
     @property
     def member_read_only_role_name(self) -> str:
-        """The read-only role the management stack makes in the Log Archive and Audit accounts for previews and
+        """The read-only role in member accounts (the management stack makes it in the Log Archive and Audit accounts,
+        its member read-only StackSet in every other one) for previews and
         ``docustack verify``: a pull request's preview must not get the member accounts' admin role."""
         return f"{self.prefix}-readonly"
 

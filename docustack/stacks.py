@@ -63,6 +63,12 @@ from components.identity_center import (
     PermissionSetSpec,
 )
 from components.log_archive import delivery_account_ids
+from components.member_read_only_stack_set import (
+    MemberReadOnlyStackSet,
+    MemberReadOnlyStackSetArgs,
+)
+from components.member_read_only_stack_set import stack_set_name as member_read_only_stack_set_name
+from components.member_read_only_stack_set import template_text as member_read_only_template
 from components.organization_baseline import OrganizationBaseline, OrganizationBaselineArgs, template_text
 from docustack import access
 from docustack.settings import (
@@ -422,6 +428,8 @@ def compose_audit_services(
         archive,
         (archive.config_bucket_policy, archive.key_policy, *enabled_access),
         policy_dir,
+        read_only_elsewhere=(log_archive_account.account_id, audit_account.account_id),
+        trusted_access=enabled_access,
     )
 
     delegations = DelegatedAdministrators(
@@ -513,11 +521,18 @@ def compose_organization_baseline(
     archive: LogArchive,
     after: tuple[pulumi.Resource, ...],
     policy_dir: Path | None = None,
+    *,
+    read_only_elsewhere: tuple[pulumi.Input[str], ...] = (),
+    trusted_access: tuple[pulumi.Resource, ...] = (),
 ) -> dict[str, Any]:
     """The baseline StackSet over the baseline's OUs and the OUs nested in them, in every allowed region.
 
     It waits for trusted access (the organization's service access) and for the Config bucket's and the key's
     policies: a recorder's delivery channel is checked against the bucket when it is created.
+
+    With ``read_only_elsewhere`` (the Log Archive and Audit accounts, where this stack makes ``<prefix>-readonly``
+    itself), the member read-only StackSet makes that role in every other account of the same OUs, in the home
+    region (components/member_read_only_stack_set.py); it waits for trusted access only.
     """
     organization_settings = settings.organization
     assert organization_settings is not None
@@ -538,7 +553,24 @@ def compose_organization_baseline(
         ),
         opts=pulumi.ResourceOptions(provider=provider),
     )
-    return {"baselineStackSetName": component.stack_set_name}
+    outputs: dict[str, Any] = {"baselineStackSetName": component.stack_set_name}
+    if read_only_elsewhere:
+        read_only = MemberReadOnlyStackSet(
+            "member-read-only",
+            MemberReadOnlyStackSetArgs(
+                stack_set_name=member_read_only_stack_set_name(settings.prefix),
+                template_body=member_read_only_template(
+                    settings.member_read_only_role_name, settings.account.id, policy_dir
+                ),
+                home_region=settings.account.region,
+                organizational_unit_ids=[unit_ids[path] for path in baseline_ou_paths(organization_settings)],
+                excluded_account_ids=list(read_only_elsewhere),
+                after=trusted_access,
+            ),
+            opts=pulumi.ResourceOptions(provider=provider),
+        )
+        outputs["memberReadOnlyStackSetName"] = read_only.stack_set_name
+    return outputs
 
 
 def compose_budgets(

@@ -23,7 +23,9 @@ moto gaps, filled here so that the compliant foundation is compliant (each tampe
 - moto 5.2.5 does not know the ``S3_POLICY`` policy type (AWS has it since 2025-11): it is added the same way;
 - moto's CloudFormation needs extras this project does not install, so the baseline StackSet is answered as the
   program declares it (``DescribeStackSet``, ``ListStackInstances``: every member account CURRENT in every allowed
-  region), and each member account's recorder, which the StackSet would make, is made directly in moto;
+  region), and each member account's recorder, which the StackSet would make, is made directly in moto; so is the
+  member read-only StackSet (every member account but the Log Archive and Audit accounts CURRENT in the home
+  region), and the ``<prefix>-readonly`` role it would make in each of those accounts;
 - moto has budgets but no ``DescribeSubscribersForNotification`` (answered from moto's own budget data) and no Cost
   Explorer ``ListCostAllocationTags`` (answered: both tag keys active).
 
@@ -54,6 +56,7 @@ from moto.organizations.models import FakePolicy, FakeRoot, FakeServiceAccess
 from moto.ssoadmin.models import ssoadmin_backends
 
 import policies
+from components import member_read_only_stack_set as read_only_stack_set
 from components.account_budget import BUDGET_TYPE, COMPARISON, LIMIT_UNIT, THRESHOLD_TYPE, TIME_UNIT, limit_amount
 from components.config_aggregator import ALL_REGIONS, DELEGATED_SERVICES, ORGANIZATIONS_ROLE_POLICY_ARN
 from components.config_recorder import RECORD_ALL_SUPPORTED, RECORDER_NAME, ConfigRecorderArgs
@@ -80,6 +83,7 @@ from components.member_read_only_role import (
     management_trust_policy,
     member_read_only_policy,
 )
+from components.member_read_only_stack_set import baseline_member_read_only_policy
 from components.organization_baseline import AUTO_DEPLOYMENT, CAPABILITIES, PERMISSION_MODEL, template_text
 from components.organization_trail import TRAIL_SETTINGS
 from components.security_hub_organization import AUTO_ENABLE, AUTO_ENABLE_STANDARDS
@@ -443,6 +447,20 @@ def read_only_role_policies(settings: StackSettings, stack: str) -> dict[str, di
     return declared
 
 
+def make_baseline_read_only_role(iam: Any, settings: StackSettings) -> None:
+    """<prefix>-readonly as policies/baseline/member-read-only-role.yaml makes it (rendered from the same source)."""
+    iam.create_role(
+        RoleName=settings.member_read_only_role_name,
+        AssumeRolePolicyDocument=policies.minify(management_trust_policy(settings.account.id)),
+        MaxSessionDuration=MAX_SESSION_SECONDS,
+    )
+    iam.put_role_policy(
+        RoleName=settings.member_read_only_role_name,
+        PolicyName=READ_ONLY_POLICY_NAME,
+        PolicyDocument=policies.minify(baseline_member_read_only_policy()),
+    )
+
+
 def record_config(config: Any, account_id: str, bucket: str, key_arn: str) -> None:
     """A Config recorder and delivery channel as components/config_recorder.py declares them (home region)."""
     config.put_configuration_recorder(
@@ -592,11 +610,12 @@ def build_audit_services(foundation: LiveFoundation, organization_id: str, monke
         (audit_id, audit),
     ):
         record_config(account_session.client("config"), account_id, config_bucket, key["Arn"])
-    # The organization baseline's stacks record every other member account the same way (the StackSet itself is
-    # answered by fill_baseline_gaps).
+    # The organization baseline's stacks record every other member account the same way, and the member read-only
+    # StackSet's stack makes <prefix>-readonly there (the StackSets themselves are answered by fill_baseline_gaps).
     for name, account_id in foundation.account_ids.items():
         if account_id not in (log_archive_id, audit_id):
             record_config(foundation.member(name).client("config"), account_id, config_bucket, key["Arn"])
+            make_baseline_read_only_role(foundation.member(name).client("iam"), settings)
 
     fill_moto_gaps(monkeypatch, audit_id)
     for principal in DELEGATED_SERVICES:
@@ -838,32 +857,68 @@ def declared_stack_set(foundation: LiveFoundation) -> dict[str, Any]:
     }
 
 
+def declared_read_only_stack_set(foundation: LiveFoundation) -> dict[str, Any]:
+    """The member read-only StackSet as DescribeStackSet would answer for what compose_organization_baseline
+    declares (components/member_read_only_stack_set.py)."""
+    settings = foundation.settings
+    return {
+        "StackSetName": read_only_stack_set.stack_set_name(settings.prefix),
+        "Status": "ACTIVE",
+        "PermissionModel": read_only_stack_set.PERMISSION_MODEL,
+        "AutoDeployment": dict(read_only_stack_set.AUTO_DEPLOYMENT),
+        "Capabilities": list(read_only_stack_set.CAPABILITIES),
+        "TemplateBody": read_only_stack_set.template_text(settings.member_read_only_role_name, settings.account.id),
+        "Parameters": [],
+    }
+
+
 def fill_baseline_gaps(monkeypatch: pytest.MonkeyPatch, foundation: LiveFoundation) -> None:
     """The answers moto cannot give for the organization baseline and cost attribution (module docstring)."""
     from moto.budgets.models import budgets_backends
 
     settings = foundation.settings
-    stack_set = declared_stack_set(foundation)
+    organization = settings.organization
+    assert organization is not None and organization.audit_services is not None
+    baseline, read_only = declared_stack_set(foundation), declared_read_only_stack_set(foundation)
     members = sorted(foundation.account_ids.values())
-    stub_answer(monkeypatch, "cloudformation", "DescribeStackSet", lambda: {"StackSet": copy.deepcopy(stack_set)})
-    stub_answer(
-        monkeypatch,
-        "cloudformation",
-        "ListStackInstances",
-        lambda: {
+    # The member read-only StackSet leaves out the accounts where the management stack makes the role itself.
+    made_by_the_stack = {
+        foundation.account_ids[organization.log_archive_account],
+        foundation.account_ids[organization.audit_services.audit_account],
+    }
+    instances = {
+        baseline["StackSetName"]: [
+            (account_id, region) for account_id in members for region in settings.allowed_regions
+        ],
+        read_only["StackSetName"]: [
+            (account_id, settings.account.region) for account_id in members if account_id not in made_by_the_stack
+        ],
+    }
+    stack_sets = {baseline["StackSetName"]: baseline, read_only["StackSetName"]: read_only}
+
+    def describe(_call: Callable[[], Any], _name: str, params: dict) -> Any:
+        if params["StackSetName"] not in stack_sets:
+            message = f"StackSet {params['StackSetName']} not found"
+            raise ClientError({"Error": {"Code": "StackSetNotFoundException", "Message": message}}, "DescribeStackSet")
+        return {"StackSet": copy.deepcopy(stack_sets[params["StackSetName"]])}
+
+    def list_instances(_call: Callable[[], Any], _name: str, params: dict) -> Any:
+        name = params["StackSetName"]
+        return {
             "Summaries": [
                 {
-                    "StackSetId": f"{stack_set['StackSetName']}:1",
+                    "StackSetId": f"{name}:1",
                     "Account": account_id,
                     "Region": region,
                     "Status": "CURRENT",
                     "StackInstanceStatus": {"DetailedStatus": "SUCCEEDED"},
                 }
-                for account_id in members
-                for region in settings.allowed_regions
+                for account_id, region in instances.get(name, [])
             ]
-        },
-    )
+        }
+
+    patch_api(monkeypatch, "DescribeStackSet", describe, "cloudformation")
+    patch_api(monkeypatch, "ListStackInstances", list_instances, "cloudformation")
 
     def subscribers(_call: Callable[[], Any], _name: str, params: dict) -> Any:
         budget = budgets_backends[params["AccountId"]]["global"].budgets[params["AccountId"]][params["BudgetName"]]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from components.ci_read_permissions import (
 )
 from components.github_ci_roles import preview_read_only_policy
 from components.member_read_only_role import member_read_only_policy
+from components.member_read_only_stack_set import baseline_member_read_only_policy
 from docustack import plan
 from docustack.offline import Plan, run_program
 from docustack.settings import CONFIG_KEY
@@ -123,6 +124,7 @@ def policies_by_role() -> dict[str, dict[str, Any]]:
         "account": preview_read_only_policy("account", STATE_BUCKET, STATE_KEY),
         "management": preview_read_only_policy("management", STATE_BUCKET, STATE_KEY),
         "member": member_read_only_policy([LOG_BUCKETS]),
+        "baseline-member": baseline_member_read_only_policy(),
     }
 
 
@@ -161,13 +163,14 @@ def granted_actions(document: Mapping[str, Any]) -> set[str]:
 
 
 def test_every_covered_type_declares_its_read_actions() -> None:
-    for types in ROLE_TYPES.values():
-        assert read_actions_for(types)  # raises MissingReadActions for a type without an entry
+    for role, types in ROLE_TYPES.items():
+        # raises MissingReadActions for a type without an entry; the baseline member role covers no stack's types
+        assert read_actions_for(types) or (role == "baseline-member" and not types)
     with pytest.raises(MissingReadActions, match=r"aws:lambda/function:Function"):
         read_actions_for(["aws:s3/bucket:Bucket", "aws:lambda/function:Function"])
 
 
-@pytest.mark.parametrize("role", ["account", "management", "member"])
+@pytest.mark.parametrize("role", ["account", "management", "member", "baseline-member"])
 def test_no_role_grants_a_data_read(role: str) -> None:
     document = policies_by_role()[role]
     granted = granted_actions(document)
@@ -383,6 +386,10 @@ class CallRecorder:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str, str, str]] = []
+        # Which read-only role a member session runs as, by account: the management stack's own <prefix>-readonly
+        # in the Log Archive and Audit accounts ("member"), the member read-only StackSet's everywhere else
+        # ("baseline-member"). verify_with_recorder sets it from the live organization.
+        self.member_role_of: Callable[[str], str] = lambda _account_id: "member"
 
     def attach(self, session: boto3.Session, role: str) -> boto3.Session:
         def record(client: BaseClient, operation_name: str, params: Mapping[str, Any], **_: Any) -> None:
@@ -431,8 +438,12 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[CallRecorder]:
     recorder = CallRecorder()
     original = framework.read_only_session
 
-    def recorded_member_session(*args: Any, **kwargs: Any) -> boto3.Session:
-        return recorder.attach(original(*args, **kwargs), "member")
+    def recorded_member_session(
+        session: boto3.Session, caller: Any, account_id: str, role_name: str, **kwargs: Any
+    ) -> boto3.Session:
+        # A session through any other role (the access role verify falls back to) is not the scheduled path's.
+        role = recorder.member_role_of(account_id) if role_name == "docustack-readonly" else f"role {role_name}"
+        return recorder.attach(original(session, caller, account_id, role_name, **kwargs), role)
 
     monkeypatch.setattr(framework, "read_only_session", recorded_member_session)
     yield recorder
@@ -444,6 +455,13 @@ def verify_with_recorder(
     import moto_foundation
 
     original = moto_foundation.session
+    settings = live.settings
+    if settings.organization is not None and settings.organization.audit_services is not None:
+        own = {
+            live.account_ids[settings.organization.log_archive_account],
+            live.account_ids[settings.organization.audit_services.audit_account],
+        }
+        recorder.member_role_of = lambda account_id: "member" if account_id in own else "baseline-member"
     # run_verify takes the stack's session from here.
     monkeypatch.setattr(moto_foundation, "session", lambda: recorder.attach(original(), role))
     recorder.announce_every_call(monkeypatch)
@@ -466,10 +484,14 @@ def management_documents(settings: Any) -> dict[str, dict[str, Any]]:
     bucket, key = state_arns(settings, "management")
     own = preview_read_only_policy("management", bucket, key)
     assume = assume_member_read_only_policy(f"arn:aws:iam::*:role/{settings.member_read_only_role_name}")
+    # allows() reads no conditions: the step's condition (the role's account is in the caller's organization, true
+    # of every account moto's organization has) is evaluated in tests/test_member_read_only_stack_set.py.
+    steps = [{k: v for k, v in statement.items() if k != "Condition"} for statement in assume["Statement"]]
     log_buckets = f"arn:aws:s3:::{settings.log_archive_bucket_pattern()}"
     return {
-        "management": {"Statement": own["Statement"] + assume["Statement"]},
+        "management": {"Statement": own["Statement"] + steps},
         "member": member_read_only_policy([log_buckets]),
+        "baseline-member": baseline_member_read_only_policy(),
     }
 
 
@@ -480,10 +502,12 @@ def test_verify_of_the_management_stack_calls_only_what_its_roles_allow(
     # Operations moto lacks are stubbed by the foundation, and recorded all the same.
     assert ("management", "securityhub", "securityhub", "ListOrganizationAdminAccounts", "*") in recorder.calls
     roles = {role for role, *_ in recorder.calls}
-    assert roles == {"management", "member"}, "verify reads the member accounts through their read-only role"
+    # Every member account through its read-only role, none through the access role: the scheduled verify (the
+    # read-only CI role, which may assume nothing else) reads them all.
+    assert roles == {"management", "member", "baseline-member"}, roles
     assert recorder.unallowed(management_documents(live_foundation.settings)) == []
     # VERIFY_ACTIONS holds only what verify calls: no action widens a role for a check that no longer needs it.
-    for role in ("management", "member"):
+    for role in ("management", "member", "baseline-member"):
         assert set(VERIFY_ACTIONS[role]) <= recorder.actions(role), role
 
 

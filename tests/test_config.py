@@ -59,7 +59,8 @@ def test_the_management_account_records_through_its_own_provider_and_members_thr
     plan = stack_plans["management"].plan
     recorders = {r.name for r in plan.by_type("docustack:audit:ConfigRecorder")}
     assert recorders == {"config-management-us-east-1"}
-    assert plan.one("aws:cloudformation/stackSet:StackSet").inputs["permissionModel"] == "SERVICE_MANAGED"
+    stack_set = plan.one("aws:cloudformation/stackSet:StackSet", "organization-baseline-stack-set")
+    assert stack_set.inputs["permissionModel"] == "SERVICE_MANAGED"
     expected: dict[str, tuple[str, str, Any]] = {
         "config-management-us-east-1": ("management-account", "348665872333", []),
     }

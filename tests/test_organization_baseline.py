@@ -27,6 +27,11 @@ OU = "aws:organizations/organizationalUnit:OrganizationalUnit"
 ACCOUNT = "aws:organizations/account:Account"
 
 
+def baseline_instances(plan: offline.Plan) -> list[Any]:
+    """The Config baseline's instances (the member read-only StackSet's are tests/test_member_read_only_stack_set.py's)."""
+    return [i for i in plan.by_type(INSTANCE) if i.name.startswith("organization-baseline-")]
+
+
 def run_management(project_dir: Path, raw: dict[str, Any]) -> offline.Plan:
     config = project.read_stack_config(project_dir, "management")
     config[CONFIG_KEY] = raw
@@ -107,7 +112,7 @@ def test_the_stack_set_is_service_managed_auto_deployed_and_keeps_stacks_of_acco
     stack_plans: dict[str, StackPlan], project_dir: Path
 ) -> None:
     plan = stack_plans["management"].plan
-    stack_set = plan.one(STACK_SET)
+    stack_set = plan.one(STACK_SET, "organization-baseline-stack-set")
     inputs = stack_set.inputs
     assert inputs["permissionModel"] == "SERVICE_MANAGED"
     assert inputs["autoDeployment"] == {"enabled": True, "retainStacksOnAccountRemoval": True}
@@ -131,7 +136,7 @@ def test_the_stack_set_is_service_managed_auto_deployed_and_keeps_stacks_of_acco
         plan.one("aws:kms/keyPolicy:KeyPolicy").urn,
     ):
         assert dependency in stack_set.dependencies
-    [instance] = plan.by_type(INSTANCE)
+    [instance] = baseline_instances(plan)
     assert stack_set.urn in instance.dependencies
     assert instance.inputs["retainStack"] is True
     assert instance.inputs["stackSetInstanceRegion"] == "us-east-1"
@@ -160,7 +165,7 @@ def test_one_customer_managed_recorder_per_account_and_region_across_every_stack
     assert recorders == {(settings.account.id, "us-east-1"): ["management:config-management-us-east-1-recorder"]}
     covered = set(baseline_ou_paths(organization))
     assert all(account.ou in covered for account in organization.accounts)
-    regions = {i.inputs["stackSetInstanceRegion"] for i in management.plan.by_type(INSTANCE)}
+    regions = {i.inputs["stackSetInstanceRegion"] for i in baseline_instances(management.plan)}
     assert regions == set(settings.allowed_regions)
 
 
@@ -179,7 +184,7 @@ def test_a_grown_organization_gets_the_baseline_and_a_budget_without_code_change
     ]
     plan = run_management(project_dir, raw)
     ou_ids = {r.name: r.outputs["id"] for r in plan.by_type(OU)}
-    [instance] = plan.by_type(INSTANCE)
+    [instance] = baseline_instances(plan)
     targets = set(instance.inputs["deploymentTargets"]["organizationalUnitIds"])
     assert {ou_ids["ou-workloads-regulated"], ou_ids["ou-workloads-regulated-claims"], ou_ids["ou-sandbox"]} <= targets
     for name in ("sandbox-alice", "claims"):

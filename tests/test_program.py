@@ -249,6 +249,8 @@ def test_management_read_only_ci_role_may_assume_only_member_read_only_roles(sta
             "Effect": "Allow",
             "Action": "sts:AssumeRole",
             "Resource": "arn:aws:iam::*:role/docustack-readonly",
+            # in accounts of the caller's organization only
+            "Condition": {"StringEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}},
         }
     ]
     assert plan.by_type("aws:iam/rolePolicy:RolePolicy") and not any(

@@ -85,7 +85,11 @@ def test_every_allowed_region_gets_its_own_pinned_providers(management_raw: dict
     assert west.inputs["roleArn"] == plan.one("aws:iam/role:Role", "config-management-us-east-1-role").outputs["arn"]
     assert not [r for r in plan.by_type("aws:iam/role:Role") if "us-west-2" in r.name]
     instances = plan.by_type("aws:cloudformation/stackSetInstance:StackSetInstance")
-    assert sorted(i.inputs["stackSetInstanceRegion"] for i in instances) == ["us-east-1", "us-west-2"]
+    baseline = [i for i in instances if i.name.startswith("organization-baseline-")]
+    assert sorted(i.inputs["stackSetInstanceRegion"] for i in baseline) == ["us-east-1", "us-west-2"]
+    # The member read-only role is IAM, which is global: one instance, in the home region only.
+    read_only = [i for i in instances if i.name.startswith("member-read-only-")]
+    assert [i.inputs["stackSetInstanceRegion"] for i in read_only] == ["us-east-1"]
 
 
 def test_guardduty_and_security_hub_service_access_is_required(management_raw: dict[str, Any]) -> None:

@@ -87,6 +87,9 @@ ORGANIZATION_BASELINE_CHECKS = {
     "BASELINE-STACKSET",
     "BASELINE-INSTANCES",
     "BASELINE-RECORDERS",
+    "BASELINE-READONLY-STACKSET",
+    "BASELINE-READONLY-INSTANCES",
+    "BASELINE-READONLY-ROLE",
     "BUDGETS",
     "COST-ALLOCATION-TAGS",
 }
@@ -374,7 +377,8 @@ def test_moved_ou_is_found_elsewhere(live_foundation: LiveFoundation, project_di
                 "ACCESS-ASSIGNMENTS",
                 *AUDIT_CHECKS,
                 *MEMBER_CHECKS,
-                *(ORGANIZATION_BASELINE_CHECKS - {"COST-ALLOCATION-TAGS"}),
+                # the read-only StackSet's template names the management account alone, not the organization's
+                *(ORGANIZATION_BASELINE_CHECKS - {"COST-ALLOCATION-TAGS", "BASELINE-READONLY-STACKSET"}),
             },
         ),
     ],

@@ -347,6 +347,7 @@ def test_a_member_account_verify_cannot_enter_is_exit_2(
     assert with_status(report, ERROR) == {
         ("ORG-MEMBER-ACCESS-ROLE", f"account:prod/role:{ACCESS_ROLE}"),
         ("BASELINE-RECORDERS", "config:prod/us-east-1/Recorder"),
+        ("BASELINE-READONLY-ROLE", "account:prod/role:docustack-readonly"),
     }
     error = finding(report, "ORG-MEMBER-ACCESS-ROLE", f"account:prod/role:{ACCESS_ROLE}")
     assert error.actual == "could not be checked"

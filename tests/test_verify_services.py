@@ -262,6 +262,7 @@ def test_audit_drift_details(
                 "CONFIG-RECORDING",
                 "BASELINE-STACKSET",  # its ConfigKeyArn parameter is the Log Archive key, read in that account
                 "BASELINE-RECORDERS",
+                "BASELINE-READONLY-ROLE",
                 "GUARDDUTY-AUTO-ENABLE",
                 "GUARDDUTY-DETECTORS",
                 "SECURITYHUB-ACCOUNT",

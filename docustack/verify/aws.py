@@ -5,7 +5,8 @@ The command only reads. Two things make sure of it:
 - every session it uses carries :func:`guard_read_only`, a botocore ``before-call`` hook that refuses any
   operation that is not a ``Describe``/``Get``/``List`` call (``sts:AssumeRole`` aside) before it is sent;
 - in member accounts it assumes ``--member-role`` (by default ``<prefix>-readonly``, the read-only role the
-  management stack makes there; any role given instead, ``OrganizationAccountAccessRole`` say, is narrowed the
+  management stack makes there, itself in the Log Archive and Audit accounts and through its member read-only
+  StackSet in every other one; any role given instead, ``OrganizationAccountAccessRole`` say, is narrowed the
   same way) with the session policy ``arn:aws:iam::aws:policy/ReadOnlyAccess``. A session
   policy can only narrow a role: the session's permissions are the intersection of the role's and
   ``ReadOnlyAccess``, so the session is read-only whatever the role allows

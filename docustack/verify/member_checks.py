@@ -11,8 +11,8 @@ a locked-out account. The role must also trust only the management account: a tr
 second way into the account with the administrator rights the role carries.
 
 The role is read through the read-only path verify uses for member accounts: ``--member-role`` (``<prefix>-readonly``)
-narrowed to ``ReadOnlyAccess``. Where that role does not exist (the management stack makes it only in the Log
-Archive and Audit accounts), through the access role itself, narrowed the same way (aws.read_only_session).
+narrowed to ``ReadOnlyAccess``. Where that role does not exist (the management stack makes it in the Log Archive
+and Audit accounts, its member read-only StackSet in the others of the baseline's OUs), through the access role itself, narrowed the same way (aws.read_only_session).
 Where neither can be assumed, the account could not be checked: an ``error`` finding (exit 2), never compliant.
 """
 
