@@ -553,6 +553,28 @@ PROBES: tuple[Probe, ...] = (
         ("protect-guardrails",),
     ),
     Probe(
+        "a dev admin widens the member read-only role",
+        _req("iam:PutRolePolicy", "dev", resource=f"arn:aws:iam::{DEV_ID}:role/docustack-readonly"),
+        False,
+        "pull-request code reads member accounts through it: only its makers may change it",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "a dev admin claims the member read-only role's name at another path",
+        _req("iam:CreateRole", "dev", resource=f"arn:aws:iam::{DEV_ID}:role/mine/docustack-readonly"),
+        False,
+        "role names are unique whatever the path: the StackSet could not make the real one",
+        ("protect-guardrails",),
+    ),
+    Probe(
+        "the member read-only StackSet makes the read-only role in dev",
+        _req(
+            "iam:CreateRole", "dev", principal=STACKSETS_EXEC, resource=f"arn:aws:iam::{DEV_ID}:role/docustack-readonly"
+        ),
+        True,
+        "stacksets-exec-* is the role's maker (README, 'The organization baseline')",
+    ),
+    Probe(
         "the StackSets execution role outside the allowed regions",
         _req("ec2:RunInstances", "dev", region="us-west-2", principal=STACKSETS_EXEC),
         False,

@@ -645,6 +645,13 @@ class StackSettings(_Model):
             "config_writer_role_arns": [*self.exempt_role_arns(), STACKSETS_EXECUTION_ROLE_ARN],
             "stacksets_execution_role_arns": [STACKSETS_EXECUTION_ROLE_ARN],
             "stacksets_execution_role_arns_any_path": [STACKSETS_EXECUTION_ROLE_ARN.replace(":role/", ":role/*/", 1)],
+            # <prefix>-readonly trusts the management account, whose read-only CI role previews and verifies
+            # through it: a member account's admin who widened it would hand pull-request code whatever they add.
+            # Only its makers may create or change it: the StackSets execution role (the member read-only StackSet)
+            # and the exempt access role (the management stack, in the Log Archive and Audit accounts).
+            "member_read_only_role_arns": [f"arn:aws:iam::*:role/{self.member_read_only_role_name}"],
+            "member_read_only_role_arns_any_path": [f"arn:aws:iam::*:role/*/{self.member_read_only_role_name}"],
+            "member_read_only_role_writers": [*self.exempt_role_arns(), STACKSETS_EXECUTION_ROLE_ARN],
             **self.perimeter_variables(),
         }
 

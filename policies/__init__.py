@@ -123,6 +123,15 @@ STATEMENT_SOURCES: dict[tuple[str, str], tuple[str, ...]] = {
         "https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html",
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html",
     ),
+    ("protect-guardrails.json", "DenyClaimingOrChangingMemberReadOnlyRole"): (
+        # <prefix>-readonly trusts the management account (components/member_read_only_role.py): a widened policy
+        # would reach the read-only CI role's sessions. Role names are unique in an account whatever the path
+        # (CreateRole), so the name is reserved at any path too. Its makers are the StackSets execution role
+        # (stacksets-exec-*, the member read-only StackSet) and the exempt access role in the Log Archive and Audit.
+        "https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-manage-auto-deployment.html",
+        f"{SAR}list_awsidentityandaccessmanagementiam.html",
+    ),
     ("protect-guardrails.json", "DenyLeavingTheOrganization"): (
         # An account that leaves is bound by no SCP at all. LeaveOrganization is called by the member account
         # itself, and "the management account ... can set service control policies (SCPs) that can restrict what

@@ -278,6 +278,15 @@ def test_protect_guardrails_keeps_the_detective_controls_running(rendered: dict[
     config = statements.pop("DenyStoppingOrChangingConfig")
     stacksets = "arn:aws:iam::*:role/stacksets-exec-*"
     assert config["Condition"] == {"ArnNotLike": {"aws:PrincipalARN": [*exempt, stacksets]}}
+    # It also makes <prefix>-readonly in the member accounts (the member read-only StackSet): the statement that
+    # reserves that role for its makers exempts it too, and names only that role.
+    read_only = statements.pop("DenyClaimingOrChangingMemberReadOnlyRole")
+    assert read_only["Condition"] == {"ArnNotLike": {"aws:PrincipalARN": [*exempt, stacksets]}}
+    assert read_only["Resource"] == [
+        "arn:aws:iam::*:role/docustack-readonly",
+        "arn:aws:iam::*:role/*/docustack-readonly",
+    ]
+    assert set(read_only["Action"]) == set(statements["DenyClaimingOrChangingExemptRoles"]["Action"])
     for statement in statements.values():
         assert statement["Condition"] == {"ArnNotLike": {"aws:PrincipalARN": exempt}}, statement["Sid"]
 
@@ -312,11 +321,15 @@ def test_the_exempt_roles_are_exempt_from_exactly_what_the_readme_says(rendered:
         (name, statement["Sid"])
         for name, document in rendered.items()
         for statement in document["Statement"]
-        # The Config statement exempts the StackSets execution role as well (the organization baseline).
+        # The Config statement and the one reserving <prefix>-readonly exempt the StackSets execution role as well
+        # (the organization baseline and the member read-only StackSet).
         if [
             arn
             for arn in statement.get("Condition", {}).get("ArnNotLike", {}).get("aws:PrincipalARN", [])
-            if not (statement["Sid"] == "DenyStoppingOrChangingConfig" and arn.endswith(":role/stacksets-exec-*"))
+            if not (
+                statement["Sid"] in ("DenyStoppingOrChangingConfig", "DenyClaimingOrChangingMemberReadOnlyRole")
+                and arn.endswith(":role/stacksets-exec-*")
+            )
         ]
         != exempt
     }
