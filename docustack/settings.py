@@ -17,6 +17,7 @@ and ``pulumi preview`` warn about them, and ``pulumi up`` refuses to deploy whil
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -174,6 +175,9 @@ UNASSIGNED_COST_CENTER = "unassigned"
 MAX_BUDGET_NOTIFICATIONS = 10
 MAX_EMAIL_SUBSCRIBERS = 10
 MAX_SNS_SUBSCRIBERS = 1
+# Budget names: 1 to 100 characters, neither ':' nor '\\' nor '/action/'
+# (https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Budget.html, BudgetName).
+MAX_BUDGET_NAME = 100
 # The baseline's OUs when the settings name none: the strategy document's three.
 BASELINE_OUS = ("Security", "Sandbox", "Workloads")
 
@@ -189,7 +193,7 @@ class BudgetNotificationSettings(_Model):
     """One alert: ACTUAL or FORECASTED spend above ``thresholdPercent`` of the limit (above 100 is valid)."""
 
     type: Literal["ACTUAL", "FORECASTED"]
-    threshold_percent: Annotated[float, Field(ge=0)]
+    threshold_percent: Annotated[float, Field(ge=0, allow_inf_nan=False)]
     emails: list[Email] = []
     sns_topic_arns: list[SnsTopicArn] = []
 
@@ -197,7 +201,7 @@ class BudgetNotificationSettings(_Model):
 class BudgetSettings(_Model):
     """A monthly cost budget; a field left out comes from the account's OU, then from ``budgets.default``."""
 
-    monthly_limit_usd: float | None = None
+    monthly_limit_usd: Annotated[float, Field(allow_inf_nan=False)] | None = None
     notifications: list[BudgetNotificationSettings] | None = None
 
 
@@ -938,6 +942,7 @@ def semantic_errors(settings: StackSettings, *, policy_dir: Path | None = None) 
         problems += _audit_service_errors(settings, organization, organization.audit_services)
     problems += _identity_center_errors(settings, organization, policy_dir)
     problems += _baseline_errors(settings, organization) + _budget_errors(organization)
+    problems += _budget_name_errors(settings, organization) + _cost_center_errors(settings, organization, policy_dir)
 
     targets = {ROOT_TARGET} | {f"ou:{path}" for path in ou_paths} | {f"account:{name}" for name in names}
     # (policy type, target) -> names of the policies of that type attached to it directly
@@ -1474,6 +1479,83 @@ def _budget_errors(organization: OrganizationSettings) -> list[SettingsProblem]:
             if key in seen:
                 add(here, f"repeats the {notification.type} alert at {notification.threshold_percent:g} %")
             seen.add(key)
+    return problems
+
+
+def _budget_name_errors(settings: StackSettings, organization: OrganizationSettings) -> list[SettingsProblem]:
+    """A budget name the prefix and an account's name make longer than Budgets allows fails only at ``up``."""
+    if organization.budgets is None:
+        return []
+    return [
+        SettingsProblem(
+            f"{CONFIG_KEY}.organization.accounts[{index}].name",
+            f"makes the budget name {settings.budget_name(account.name)!r} longer than the {MAX_BUDGET_NAME} "
+            "characters AWS Budgets allows: shorten the name or the prefix",
+        )
+        for index, account in enumerate(organization.accounts)
+        if len(settings.budget_name(account.name)) > MAX_BUDGET_NAME
+    ]
+
+
+def _tag_value_allowed(value: str, allowed: list[str]) -> bool:
+    """A tag policy value matches exactly (tag values are case-sensitive) or through its one ``*`` wildcard
+    (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_example-tag-policies.html)."""
+    patterns = ("^" + ".*".join(re.escape(part) for part in entry.split("*")) + "$" for entry in allowed)
+    return any(re.fullmatch(pattern, value) for pattern in patterns)
+
+
+def _cost_center_errors(
+    settings: StackSettings, organization: OrganizationSettings, policy_dir: Path | None
+) -> list[SettingsProblem]:
+    """The ``cost-center`` value of every provider's default tags must be one the tag policies over that account
+    allow: where a tag policy is enforced (``enforced_for``) a noncompliant value makes creating the resource fail
+    (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_tag-policies-enforcement.html),
+    everywhere else it is reported noncompliant."""
+    allowed_by: list[tuple[str, set[str], list[str]]] = []  # (policy name, its targets, its allowed values)
+    variables = settings.policy_variables()
+    for policy in organization.policies:
+        if policy.type != "TAG_POLICY":
+            continue
+        try:
+            document = json.loads(
+                policies.render_file(policy.file, variables, policy_type=policy.type, policy_dir=policy_dir)
+            )
+        except (policies.PolicyError, ValueError):
+            continue  # reported at organization.policies[i].file
+        # A tag policy's keys name tags without regard to case (README, "The other organization policies").
+        entry = next((v for k, v in (document.get("tags") or {}).items() if k.lower() == COST_CENTER_TAG), None)
+        values = ((entry or {}).get("tag_value") or {}).get("@@assign")
+        if isinstance(values, list):
+            allowed_by.append((policy.name, set(policy.targets), [str(v) for v in values]))
+    if not allowed_by:
+        return []
+
+    def targets_of(account: MemberAccountSettings | None) -> set[str]:
+        if account is None:  # the management account: only the root's policies reach it
+            return {ROOT_TARGET}
+        parts = account.ou.split("/")
+        return {ROOT_TARGET, f"account:{account.name}"} | {
+            f"ou:{'/'.join(parts[:d])}" for d in range(1, len(parts) + 1)
+        }
+
+    problems: list[SettingsProblem] = []
+    checked: list[tuple[str, MemberAccountSettings | None]] = [("costAllocation.costCenter", None)]
+    checked += [
+        (f"organization.accounts[{index}].costAllocation.costCenter", account)
+        for index, account in enumerate(organization.accounts)
+        if account.cost_allocation is not None
+    ]
+    for field, account in checked:
+        value = settings.cost_allocation_tags(account)[COST_CENTER_TAG]
+        for name, targets, values in allowed_by:
+            if targets & targets_of(account) and not _tag_value_allowed(value, values):
+                problems.append(
+                    SettingsProblem(
+                        f"{CONFIG_KEY}.{field}",
+                        f"{value!r} is not a {COST_CENTER_TAG} value the tag policy {name!r} allows ({', '.join(values)}; "
+                        "case-sensitive): creating tables and secrets with it would fail",
+                    )
+                )
     return problems
 
 

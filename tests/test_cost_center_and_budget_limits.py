@@ -1,0 +1,110 @@
+"""The cost-center values the program tags with agree with the tag policy, and budget names and limits AWS would
+refuse are refused at config time with the field named.
+
+A tag policy's ``enforced_for`` makes a noncompliant tagging operation fail on the resource types it names
+(https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_tag-policies-enforcement.html):
+a provider default tag whose value the tag policy does not allow would make creating a DynamoDB table or a secret
+fail at ``up``. Tag values are case-sensitive
+(https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_example-tag-policies.html).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from docustack import project
+from docustack.settings import (
+    CONFIG_KEY,
+    COST_CENTER_TAG,
+    UNASSIGNED_COST_CENTER,
+    SettingsError,
+    parse_settings,
+)
+from policies import load
+from tests.conftest import PROJECT_DIR
+
+
+def _allowed_cost_centers() -> list[str]:
+    document = load("tag-policy.json", "TAG_POLICY")
+    return document["tags"][COST_CENTER_TAG]["tag_value"]["@@assign"]
+
+
+def _problems(raw: dict[str, Any]) -> dict[str, str]:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings(raw, source="Pulumi.management.yaml")
+    return {problem.path.removeprefix(f"{CONFIG_KEY}."): problem.message for problem in caught.value.problems}
+
+
+def test_the_default_cost_center_is_a_value_the_tag_policy_allows() -> None:
+    assert UNASSIGNED_COST_CENTER in _allowed_cost_centers()
+
+
+@pytest.mark.parametrize("stack", ["management", "dev", "staging", "prod"])
+def test_every_stacks_cost_center_is_a_value_the_tag_policy_allows(stack: str) -> None:
+    """Workload stacks do not know the organization's tag policy; the shipped files are held to it here."""
+    settings = parse_settings(project.read_stack_config(PROJECT_DIR, stack)[CONFIG_KEY])
+    members = settings.organization.accounts if settings.organization else []
+    values = {settings.cost_allocation_tags()[COST_CENTER_TAG]}
+    values |= {settings.cost_allocation_tags(member)[COST_CENTER_TAG] for member in members}
+    assert values <= set(_allowed_cost_centers()), values
+
+
+def test_a_stack_without_cost_allocation_tags_a_compliant_value(management_raw: dict[str, Any]) -> None:
+    del management_raw["costAllocation"]
+    settings = parse_settings(management_raw)
+    assert settings.cost_allocation_tags()[COST_CENTER_TAG] in _allowed_cost_centers()
+
+
+@pytest.mark.parametrize("value", ["finance", "Engineering", "PLATFORM"])
+def test_a_cost_center_the_tag_policy_does_not_allow_is_refused(management_raw: dict[str, Any], value: str) -> None:
+    raw = copy.deepcopy(management_raw)
+    raw["costAllocation"]["costCenter"] = value
+    problems = _problems(raw)
+    assert "costAllocation.costCenter" in problems, problems
+    assert "tag-policy" in problems["costAllocation.costCenter"]
+    assert value in problems["costAllocation.costCenter"]
+
+
+def test_a_member_accounts_cost_center_is_held_to_the_tag_policy(management_raw: dict[str, Any]) -> None:
+    raw = copy.deepcopy(management_raw)
+    raw["organization"]["accounts"][1]["costAllocation"] = {"costCenter": "marketing"}
+    problems = _problems(raw)
+    assert "organization.accounts[1].costAllocation.costCenter" in problems, problems
+
+
+def test_an_allowed_cost_center_passes(management_raw: dict[str, Any]) -> None:
+    raw = copy.deepcopy(management_raw)
+    raw["costAllocation"]["costCenter"] = "security"
+    raw["organization"]["accounts"][1]["costAllocation"] = {"costCenter": "shared"}
+    parse_settings(raw)
+
+
+def test_a_budget_name_longer_than_aws_allows_is_refused(management_raw: dict[str, Any]) -> None:
+    """Budget names: 1 to 100 characters, no ':' or '\\'
+    (https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Budget.html, BudgetName)."""
+    raw = copy.deepcopy(management_raw)
+    raw["prefix"] = "d" * 36
+    raw["organization"]["accounts"][1]["name"] = "a" * 60
+    raw["organization"]["accounts"][1]["accountName"] = "Long account"
+    problems = _problems(raw)
+    path = "organization.accounts[1].name"
+    assert path in problems, problems
+    assert "budget name" in problems[path] and "100" in problems[path]
+
+
+@pytest.mark.parametrize("limit", [float("inf"), float("nan")])
+def test_a_limit_that_is_not_a_finite_number_is_refused(management_raw: dict[str, Any], limit: float) -> None:
+    raw = copy.deepcopy(management_raw)
+    raw["organization"]["budgets"]["default"]["monthlyLimitUsd"] = limit
+    problems = _problems(raw)
+    assert "organization.budgets.default.monthlyLimitUsd" in problems, problems
+
+
+def test_an_infinite_threshold_is_refused(management_raw: dict[str, Any]) -> None:
+    raw = copy.deepcopy(management_raw)
+    raw["organization"]["budgets"]["default"]["notifications"][0]["thresholdPercent"] = float("inf")
+    problems = _problems(raw)
+    assert any(path.startswith("organization.budgets.default.notifications[0]") for path in problems), problems
