@@ -322,6 +322,16 @@ class OrganizationModel:
     def unknown_member_ids(self) -> list[str]:
         return sorted(a.name for a in self.accounts.values() if known_account_id(a) is None)
 
+    def not_account(self, place: _Place, account_id: str) -> str | None:
+        """Why ``account_id`` cannot be the account at ``place`` (``None`` when it can): another ID, or, for a
+        member account without an ID yet, the ID the settings give another account."""
+        if place.id is not None:
+            return None if place.id == account_id else f"{place.label} is {place.id}"
+        other = self.locate(account_id)
+        if other.kind != "outside" and other.node is not place.node:
+            return f"{account_id} is {other.label}'s, not {place.label}'s"
+        return None
+
 
 @dataclass(frozen=True)
 class _Place:
@@ -454,10 +464,9 @@ def _caller(model: OrganizationModel, request: Request) -> _Caller:
     web = WEB_IDENTITY.match(principal)
     if web:
         place = model.locate(request.account)
-        if place.id is not None and place.id != web["account"]:
-            raise InvalidRequest(
-                f"the OIDC provider {principal!r} is in account {web['account']}, but {place.label} is {place.id}"
-            )
+        mismatch = model.not_account(place, web["account"])
+        if mismatch is not None:
+            raise InvalidRequest(f"the OIDC provider {principal!r} is in account {web['account']}, but {mismatch}")
         return _Caller("web-identity", "", place, oidc_host=web["host"])
     arn = principal_arn_in_context(principal, request.role_path) if principal else ""
     place = model.locate(request.account)
@@ -494,6 +503,12 @@ def _resource_places(model: OrganizationModel, request: Request, caller: _Caller
         raise InvalidRequest(
             f"--resource-account {request.resource_account!r} is {given.id}, but the resource "
             f"{request.resource!r} is in account {from_arn}"
+        )
+    mismatch = model.not_account(given, from_arn) if given is not None and from_arn is not None else None
+    if mismatch is not None:  # an account without an ID yet, and the ID of another account of the settings
+        raise InvalidRequest(
+            f"--resource-account {request.resource_account!r}: the resource {request.resource!r} is in account "
+            f"{from_arn}, but {mismatch}"
         )
     if given is not None:
         return [given]
