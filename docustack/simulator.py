@@ -742,6 +742,7 @@ class _RequestContext:
     strict_global_keys: bool
     absent_consulted: set[str] = field(default_factory=set)
     oidc_host: str = ""  # a web identity's provider: its claims (<host>:sub) must be given when consulted
+    uncovered_action: str = ""  # an action the resource keys do not cover (perimeter.RESOURCE_KEYS_NOT_COVERED)
 
     @classmethod
     def build(
@@ -786,10 +787,23 @@ class _RequestContext:
                 raise InvalidRequest(f"context key {key!r} is declared absent but has a value")
             if key in derived:
                 raise InvalidRequest(f"context key {key!r} is declared absent, but {KNOWN_KEYS[key]} gives it")
-        return cls(values, absent | derived_absent, strict_global_keys=True, oidc_host=oidc_host)
+        uncovered = request.action.lower() in perimeter.RESOURCE_KEYS_NOT_COVERED
+        return cls(
+            values,
+            absent | derived_absent,
+            strict_global_keys=True,
+            oidc_host=oidc_host,
+            uncovered_action=request.action if uncovered else "",
+        )
 
     def lookup(self, key: str, where: str) -> str | tuple[str, ...] | None:
         lower = key.lower()
+        if self.uncovered_action and lower in perimeter.RESOURCE_KEYS:
+            raise InvalidRequest(
+                f"{where} depends on {key}, which does not cover {self.uncovered_action}: AWS's data-perimeter "
+                f"examples list it among the actions the resource keys do not cover "
+                f"({perimeter.RESOURCE_KEYS_NOT_COVERED_SOURCE}), and AWS does not say what the key then holds"
+            )
         if lower in self.values:
             return self.values[lower]
         if lower in self.absent or not self.strict_global_keys:

@@ -8,6 +8,7 @@ about, but not one whose ID the settings give to another account: an ARN in dev'
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -104,3 +105,55 @@ def test_a_web_identity_of_another_known_account_is_not_called_in_an_account_wit
     )
     assert (code, out) == (2, ""), out
     assert DEV in err
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Actions the resource keys do not cover. AWS's data-perimeter examples (aws-samples/data-perimeter-policy-examples,
+# service_control_policies/README.md, "ProtectActionsNotSupportedByPrimaryDPControls") list actions that
+# aws:ResourceOrgID and its siblings do not cover, citing the IAM global condition keys page: ec2:CopySnapshot of a
+# snapshot another account shares, VPC peering, a VPC endpoint to another account's service, Route 53 private zones.
+# The Sandbox's DenyReachIntoWorkloads decides on aws:ResourceOrgPaths, so for these the simulator cannot say what
+# AWS decides: it must not answer "denied" from a key AWS may not send.
+
+SANDBOX_ROLE = "arn:aws:iam::777788889999:role/developer"
+
+
+@pytest.fixture(scope="module")
+def organization() -> Any:
+    from docustack import project
+    from docustack.probes import with_probe_accounts
+    from docustack.simulator import OrganizationModel
+    from tests.conftest import PROJECT_DIR
+
+    return with_probe_accounts(OrganizationModel.from_settings(project.load_stack_settings(PROJECT_DIR, "management")))
+
+
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        ("ec2:CopySnapshot", "arn:aws:ec2:us-east-1::snapshot/snap-0123456789abcdef0"),
+        ("ec2:AcceptVpcPeeringConnection", "arn:aws:ec2:us-east-1:333344445555:vpc-peering-connection/pcx-1"),
+        ("route53:AssociateVPCWithHostedZone", "arn:aws:route53:::hostedzone/Z1"),
+    ],
+)
+def test_a_sandbox_request_the_resource_keys_do_not_cover_is_not_decided_from_them(
+    organization: Any, action: str, resource: str
+) -> None:
+    from docustack import simulator
+    from docustack.simulator import Request
+
+    request = Request(action, "sandbox", "us-east-1", SANDBOX_ROLE, resource, {}, resource_account="prod")
+    with pytest.raises(simulator.InvalidRequest, match="aws:ResourceOrgPaths") as caught:
+        simulator.evaluate(organization, request)
+    assert "data-perimeter" in str(caught.value)
+
+
+def test_a_sandbox_request_on_a_covered_action_is_still_denied(organization: Any) -> None:
+    from docustack import simulator
+    from docustack.simulator import Request
+
+    volume = "arn:aws:ec2:us-east-1:333344445555:volume/vol-1"
+    request = Request("ec2:AttachVolume", "sandbox", "us-east-1", SANDBOX_ROLE, volume, {}, resource_account="prod")
+    decision = simulator.evaluate(organization, request)
+    assert not decision.allowed
+    assert [m.policy for m in decision.denied_by] == ["sandbox-no-phi"]
