@@ -420,14 +420,14 @@ def evaluate(model: OrganizationModel, request: Request) -> Decision:
     if errors and (decisions or len({str(e) for e in errors}) > 1):
         raise InvalidRequest(
             f"the decision depends on which account holds {request.resource!r}, which its ARN does not say: "
-            "give --resource-account"
+            "give --resource-account (by name for a member account without an ID yet)"
         )
     if errors:
         raise errors[0]
     if len({d.allowed for d in decisions}) > 1:
         raise InvalidRequest(
             f"the decision depends on which account holds {request.resource!r}, which its ARN does not say: "
-            "give --resource-account"
+            "give --resource-account (by name for a member account without an ID yet)"
         )
     if len(decisions) == 1:
         return decisions[0]
@@ -511,6 +511,9 @@ def _resource_places(model: OrganizationModel, request: Request, caller: _Caller
             f"{from_arn}, but {mismatch}"
         )
     if given is not None:
+        if given.kind == "outside" and model.unknown_member_ids():
+            # As for an ARN's account: an ID the settings do not give may be a member account without an ID yet.
+            return [*_every_place(model, outside_id=given.id)]
         return [given]
     if from_arn is not None:
         place = model.locate(from_arn)

@@ -157,3 +157,18 @@ def test_a_sandbox_request_on_a_covered_action_is_still_denied(organization: Any
     decision = simulator.evaluate(organization, request)
     assert not decision.allowed
     assert [m.policy for m in decision.denied_by] == ["sandbox-no-phi"]
+
+
+def test_a_resource_account_id_that_may_be_a_member_without_an_id_is_not_taken_as_outside(
+    capsys: pytest.CaptureFixture[str], project_dir: Path
+) -> None:
+    """prod has no ID in the settings yet: 000000000000 may be prod, whose RCPs deny an outsider; the answer for
+    --resource-account 000000000000 must be what the ARN alone gets (exit 2), not "RCPs do not bind it"."""
+    outsider = ("--account", "999988887777", "--principal", "arn:aws:iam::999988887777:role/attacker")
+    outsider += ("--absent", "aws:PrincipalOrgID", "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/x")
+    code, out, err = _run(capsys, project_dir, *outsider, "--resource-account", "000000000000")
+    assert (code, out) == (2, ""), out
+    assert "--resource-account" in err
+    # Named, it is decided.
+    code, out, _ = _run(capsys, project_dir, *outsider, "--resource-account", "prod")
+    assert code == 1 and "rcp-identity-perimeter" in out
