@@ -1129,7 +1129,7 @@ def settings_warnings(settings: StackSettings, *, policy_dir: Path | None = None
     organization = settings.organization
     if organization is None:
         return _cost_allocation_warnings(settings)
-    warnings = _cost_allocation_warnings(settings)
+    warnings = _cost_allocation_warnings(settings) + _budget_warnings(organization)
     variables = settings.policy_variables()
     for index, scp in enumerate(organization.policies):
         if scp.type != "SERVICE_CONTROL_POLICY":
@@ -1557,6 +1557,27 @@ def _cost_center_errors(
                     )
                 )
     return problems
+
+
+def _budget_warnings(organization: OrganizationSettings) -> list[str]:
+    """Alerts that are all FORECASTED stay silent while Cost Explorer cannot forecast: "This is common for
+    accounts that have less than one full billing cycle"
+    (https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/ce-forecast.html)."""
+    budgets = organization.budgets
+    if budgets is None:
+        return []
+    layers = [("organization.budgets.default", budgets.default)]
+    layers += [(f"organization.budgets.organizationalUnits.{p}", b) for p, b in budgets.organizational_units.items()]
+    layers += [
+        (f"organization.accounts[{i}].budget", a.budget) for i, a in enumerate(organization.accounts) if a.budget
+    ]
+    return [
+        f"{CONFIG_KEY}.{field}.notifications: every alert is FORECASTED, and AWS often makes no forecast for an account "
+        "with less than one full billing cycle of history: a new account gets no alert in its first month; add an "
+        "ACTUAL alert"
+        for field, layer in layers
+        if layer.notifications and all(n.type == "FORECASTED" for n in layer.notifications)
+    ]
 
 
 def _cost_allocation_warnings(settings: StackSettings) -> list[str]:

@@ -108,3 +108,19 @@ def test_an_infinite_threshold_is_refused(management_raw: dict[str, Any]) -> Non
     raw["organization"]["budgets"]["default"]["notifications"][0]["thresholdPercent"] = float("inf")
     problems = _problems(raw)
     assert any(path.startswith("organization.budgets.default.notifications[0]") for path in problems), problems
+
+
+def test_an_account_whose_alerts_are_all_forecasted_is_warned_of(management_raw: dict[str, Any]) -> None:
+    """Cost Explorer gives no forecast without enough history, "common for accounts that have less than one full
+    billing cycle" (https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/ce-forecast.html): a new account
+    whose alerts are all FORECASTED gets none in its first month."""
+    from docustack.settings import settings_warnings
+
+    raw = copy.deepcopy(management_raw)
+    forecasted = {"type": "FORECASTED", "thresholdPercent": 100, "emails": ["costs@example.com"]}
+    raw["organization"]["budgets"]["organizationalUnits"]["Sandbox"]["notifications"] = [forecasted]
+    warnings = settings_warnings(parse_settings(raw))
+    assert [w for w in warnings if "organization.budgets.organizationalUnits.Sandbox.notifications" in w], warnings
+    assert any("FORECASTED" in w and "billing cycle" in w for w in warnings)
+    # The shipped settings mix ACTUAL and FORECASTED alerts: no warning.
+    assert not [w for w in settings_warnings(parse_settings(management_raw)) if "FORECASTED" in w]
