@@ -654,8 +654,9 @@ class StackSettings(_Model):
     def perimeter_variables(self) -> dict[str, str | list[str]]:
         """The perimeter's slots (policies/perimeter.py): the organization's ID and each OU's organization path,
         with stand-ins of the greatest length for the IDs that exist only after `up` (the stack fills in the
-        real ones), and the OIDC subjects of the repository whose workflows may federate into the accounts."""
-        variables: dict[str, str | list[str]] = {}
+        real ones), the OIDC subjects of the repository whose workflows may federate into the accounts, and the
+        accounts through which Elastic Load Balancing delivers access logs (perimeter.ELB_LOG_DELIVERY_ACCOUNTS)."""
+        variables: dict[str, str | list[str]] = {"elb_log_delivery_accounts": perimeter.elb_log_delivery_accounts()}
         if self.organization is not None:
             ou_paths = [node.path for node in iter_ous(self.organization)]
             variables.update(

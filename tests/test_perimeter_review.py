@@ -172,3 +172,54 @@ def test_a_resource_account_id_that_may_be_a_member_without_an_id_is_not_taken_a
     # Named, it is decided.
     code, out, _ = _run(capsys, project_dir, *outsider, "--resource-account", "prod")
     assert code == 1 and "rcp-identity-perimeter" in out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Elastic Load Balancing access logs: in the Regions available before August 2022, ALB and Classic Load Balancer
+# access logs are written to S3 by an AWS-owned account of the Region (us-east-1: 127311923021), not by a service
+# principal (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html); AWS's
+# data-perimeter examples exempt it with aws:PrincipalAccount in EnforceOrgIdentities
+# (https://github.com/aws-samples/data-perimeter-policy-examples/blob/main/resource_control_policies/README.md).
+
+ELB_US_EAST_1 = "127311923021"
+
+
+def _elb_write(account: str, principal_account: str, resource_account: str = "prod") -> Any:
+    from docustack.simulator import Request
+
+    return Request(
+        "s3:PutObject",
+        account,
+        "us-east-1",
+        f"arn:aws:iam::{principal_account}:root",
+        "arn:aws:s3:::prod-alb-logs/AWSLogs/333344445555/elasticloadbalancing/x.log.gz",
+        {},
+        frozenset({"aws:PrincipalOrgID"}),
+        resource_account=resource_account,
+    )
+
+
+def test_load_balancer_access_logs_reach_a_workloads_bucket(organization: Any) -> None:
+    from docustack import simulator
+
+    decision = simulator.evaluate(organization, _elb_write(ELB_US_EAST_1, ELB_US_EAST_1))
+    assert decision.allowed, decision.reason
+
+
+def test_any_other_outside_account_is_still_denied(organization: Any) -> None:
+    from docustack import simulator
+
+    decision = simulator.evaluate(organization, _elb_write("999988887777", "999988887777"))
+    assert not decision.allowed
+    assert [(m.policy, m.sid) for m in decision.denied_by] == [("rcp-identity-perimeter", "EnforceOrgIdentities")]
+
+
+def test_every_legacy_region_of_the_allowed_regions_has_its_load_balancing_account() -> None:
+    from docustack import project
+    from policies import perimeter
+    from tests.conftest import PROJECT_DIR
+
+    settings = project.load_stack_settings(PROJECT_DIR, "management")
+    for region in settings.allowed_regions:
+        assert region in perimeter.ELB_LOG_DELIVERY_ACCOUNTS, region
+    assert perimeter.ELB_LOG_DELIVERY_ACCOUNTS["us-east-1"] == ELB_US_EAST_1
