@@ -1540,21 +1540,25 @@ def _cost_center_errors(
         }
 
     problems: list[SettingsProblem] = []
-    checked: list[tuple[str, MemberAccountSettings | None]] = [("costAllocation.costCenter", None)]
-    checked += [
-        (f"organization.accounts[{index}].costAllocation.costCenter", account)
-        for index, account in enumerate(organization.accounts)
-        if account.cost_allocation is not None
-    ]
-    for field, account in checked:
+    # (field, account, how the value got there): an account without its own costAllocation carries the stack's.
+    checked: list[tuple[str, MemberAccountSettings | None, str]] = [("costAllocation.costCenter", None, "")]
+    for index, account in enumerate(organization.accounts):
+        if account.cost_allocation is not None:
+            checked.append((f"organization.accounts[{index}].costAllocation.costCenter", account, ""))
+        else:
+            inherited = " (the stack's, which the account carries without a costAllocation of its own)"
+            checked.append((f"organization.accounts[{index}].costAllocation", account, inherited))
+    for field, account, how in checked:
         value = settings.cost_allocation_tags(account)[COST_CENTER_TAG]
         for name, targets, values in allowed_by:
+            if how and ROOT_TARGET in targets:
+                continue  # the stack's value against a root policy: reported once, at costAllocation.costCenter
             if targets & targets_of(account) and not _tag_value_allowed(value, values):
                 problems.append(
                     SettingsProblem(
                         f"{CONFIG_KEY}.{field}",
-                        f"{value!r} is not a {COST_CENTER_TAG} value the tag policy {name!r} allows ({', '.join(values)}; "
-                        "case-sensitive): creating tables and secrets with it would fail",
+                        f"{value!r}{how} is not a {COST_CENTER_TAG} value the tag policy {name!r} allows "
+                        f"({', '.join(values)}; case-sensitive): creating tables and secrets with it would fail",
                     )
                 )
     return problems

@@ -124,3 +124,52 @@ def test_an_account_whose_alerts_are_all_forecasted_is_warned_of(management_raw:
     assert any("FORECASTED" in w and "billing cycle" in w for w in warnings)
     # The shipped settings mix ACTUAL and FORECASTED alerts: no warning.
     assert not [w for w in settings_warnings(parse_settings(management_raw)) if "FORECASTED" in w]
+
+
+def test_an_account_that_inherits_the_stacks_cost_center_is_held_to_the_tag_policies_over_it(
+    management_raw: dict[str, Any], tmp_path: Any
+) -> None:
+    """A tag policy on an OU with its own list binds the accounts below it, whose tags are the stack's unless they
+    set their own."""
+    import json
+    import shutil
+
+    from tests.conftest import PROJECT_DIR
+
+    for file in (PROJECT_DIR / "policies").glob("*.json"):
+        shutil.copy(file, tmp_path / file.name)
+    narrow = load("tag-policy.json", "TAG_POLICY")
+    narrow["tags"][COST_CENTER_TAG]["tag_value"]["@@assign"] = ["engineering"]
+    (tmp_path / "workloads-tags.json").write_text(json.dumps(narrow))
+    raw = copy.deepcopy(management_raw)
+    raw["organization"]["policies"].append(
+        {
+            "name": "workloads-tags",
+            "type": "TAG_POLICY",
+            "file": "workloads-tags.json",
+            "description": "x",
+            "targets": ["ou:Workloads"],
+        }
+    )
+    with pytest.raises(SettingsError) as caught:
+        parse_settings(raw, source="Pulumi.management.yaml", policy_dir=tmp_path)
+    problems = {p.path.removeprefix(f"{CONFIG_KEY}."): p.message for p in caught.value.problems}
+    dev = next(i for i, a in enumerate(raw["organization"]["accounts"]) if a["name"] == "dev")
+    path = f"organization.accounts[{dev}].costAllocation"
+    assert path in problems, problems
+    assert "workloads-tags" in problems[path] and "'platform'" in problems[path]
+    # Given its own allowed value, the account passes.
+    raw["organization"]["accounts"][dev]["costAllocation"] = {"costCenter": "engineering"}
+    problems_after = set()
+    try:
+        parse_settings(raw, source="Pulumi.management.yaml", policy_dir=tmp_path)
+    except SettingsError as error:
+        problems_after = {p.path for p in error.problems}
+    assert not [p for p in problems_after if f"accounts[{dev}]" in p], problems_after
+
+
+def test_a_stack_value_the_root_tag_policy_refuses_is_reported_once(management_raw: dict[str, Any]) -> None:
+    raw = copy.deepcopy(management_raw)
+    raw["costAllocation"]["costCenter"] = "finance"
+    problems = _problems(raw)
+    assert [path for path in problems if "costAllocation" in path] == ["costAllocation.costCenter"], problems
