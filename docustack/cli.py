@@ -363,6 +363,13 @@ def _simulate(args: argparse.Namespace, project_dir: Path) -> int:
         principal_arn = simulator.principal_arn_in_context(principal, args.role_path)
         if place.kind != "outside":
             _check_principal_account(principal_arn, settings.account.id, account)
+            # An account without an ID yet is not one whose ID the settings give another account.
+            mismatch = model.not_account(place, principal_arn.split(":")[4]) if principal_arn else None
+            if mismatch is not None:
+                raise simulator.InvalidRequest(
+                    f"--principal is in account {principal_arn.split(':')[4]}, but {mismatch}; SCPs apply to a "
+                    "principal through its own account, so give --account for that account"
+                )
         elif principal_arn and principal_arn.split(":")[4] != args.account:
             raise simulator.InvalidRequest(
                 f"--principal is in account {principal_arn.split(':')[4]}, but --account is {args.account}"

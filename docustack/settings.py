@@ -17,6 +17,7 @@ and ``pulumi preview`` warn about them, and ``pulumi up`` refuses to deploy whil
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -174,6 +175,9 @@ UNASSIGNED_COST_CENTER = "unassigned"
 MAX_BUDGET_NOTIFICATIONS = 10
 MAX_EMAIL_SUBSCRIBERS = 10
 MAX_SNS_SUBSCRIBERS = 1
+# Budget names: 1 to 100 characters, neither ':' nor '\\' nor '/action/'
+# (https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Budget.html, BudgetName).
+MAX_BUDGET_NAME = 100
 # The baseline's OUs when the settings name none: the strategy document's three.
 BASELINE_OUS = ("Security", "Sandbox", "Workloads")
 
@@ -189,7 +193,7 @@ class BudgetNotificationSettings(_Model):
     """One alert: ACTUAL or FORECASTED spend above ``thresholdPercent`` of the limit (above 100 is valid)."""
 
     type: Literal["ACTUAL", "FORECASTED"]
-    threshold_percent: Annotated[float, Field(ge=0)]
+    threshold_percent: Annotated[float, Field(ge=0, allow_inf_nan=False)]
     emails: list[Email] = []
     sns_topic_arns: list[SnsTopicArn] = []
 
@@ -197,7 +201,7 @@ class BudgetNotificationSettings(_Model):
 class BudgetSettings(_Model):
     """A monthly cost budget; a field left out comes from the account's OU, then from ``budgets.default``."""
 
-    monthly_limit_usd: float | None = None
+    monthly_limit_usd: Annotated[float, Field(allow_inf_nan=False)] | None = None
     notifications: list[BudgetNotificationSettings] | None = None
 
 
@@ -658,8 +662,9 @@ class StackSettings(_Model):
     def perimeter_variables(self) -> dict[str, str | list[str]]:
         """The perimeter's slots (policies/perimeter.py): the organization's ID and each OU's organization path,
         with stand-ins of the greatest length for the IDs that exist only after `up` (the stack fills in the
-        real ones), and the OIDC subjects of the repository whose workflows may federate into the accounts."""
-        variables: dict[str, str | list[str]] = {}
+        real ones), the OIDC subjects of the repository whose workflows may federate into the accounts, and the
+        accounts through which Elastic Load Balancing delivers access logs (perimeter.ELB_LOG_DELIVERY_ACCOUNTS)."""
+        variables: dict[str, str | list[str]] = {"elb_log_delivery_accounts": perimeter.elb_log_delivery_accounts()}
         if self.organization is not None:
             ou_paths = [node.path for node in iter_ous(self.organization)]
             variables.update(
@@ -946,6 +951,7 @@ def semantic_errors(settings: StackSettings, *, policy_dir: Path | None = None) 
         problems += _audit_service_errors(settings, organization, organization.audit_services)
     problems += _identity_center_errors(settings, organization, policy_dir)
     problems += _baseline_errors(settings, organization) + _budget_errors(organization)
+    problems += _budget_name_errors(settings, organization) + _cost_center_errors(settings, organization, policy_dir)
 
     targets = {ROOT_TARGET} | {f"ou:{path}" for path in ou_paths} | {f"account:{name}" for name in names}
     # (policy type, target) -> names of the policies of that type attached to it directly
@@ -1132,7 +1138,7 @@ def settings_warnings(settings: StackSettings, *, policy_dir: Path | None = None
     organization = settings.organization
     if organization is None:
         return _cost_allocation_warnings(settings)
-    warnings = _cost_allocation_warnings(settings)
+    warnings = _cost_allocation_warnings(settings) + _budget_warnings(organization)
     variables = settings.policy_variables()
     for index, scp in enumerate(organization.policies):
         if scp.type != "SERVICE_CONTROL_POLICY":
@@ -1483,6 +1489,108 @@ def _budget_errors(organization: OrganizationSettings) -> list[SettingsProblem]:
                 add(here, f"repeats the {notification.type} alert at {notification.threshold_percent:g} %")
             seen.add(key)
     return problems
+
+
+def _budget_name_errors(settings: StackSettings, organization: OrganizationSettings) -> list[SettingsProblem]:
+    """A budget name the prefix and an account's name make longer than Budgets allows fails only at ``up``."""
+    if organization.budgets is None:
+        return []
+    return [
+        SettingsProblem(
+            f"{CONFIG_KEY}.organization.accounts[{index}].name",
+            f"makes the budget name {settings.budget_name(account.name)!r} longer than the {MAX_BUDGET_NAME} "
+            "characters AWS Budgets allows: shorten the name or the prefix",
+        )
+        for index, account in enumerate(organization.accounts)
+        if len(settings.budget_name(account.name)) > MAX_BUDGET_NAME
+    ]
+
+
+def _tag_value_allowed(value: str, allowed: list[str]) -> bool:
+    """A tag policy value matches exactly (tag values are case-sensitive) or through its one ``*`` wildcard
+    (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_example-tag-policies.html)."""
+    patterns = ("^" + ".*".join(re.escape(part) for part in entry.split("*")) + "$" for entry in allowed)
+    return any(re.fullmatch(pattern, value) for pattern in patterns)
+
+
+def _cost_center_errors(
+    settings: StackSettings, organization: OrganizationSettings, policy_dir: Path | None
+) -> list[SettingsProblem]:
+    """The ``cost-center`` value of every provider's default tags must be one the tag policies over that account
+    allow: where a tag policy is enforced (``enforced_for``) a noncompliant value makes creating the resource fail
+    (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_tag-policies-enforcement.html),
+    everywhere else it is reported noncompliant."""
+    allowed_by: list[tuple[str, set[str], list[str]]] = []  # (policy name, its targets, its allowed values)
+    variables = settings.policy_variables()
+    for policy in organization.policies:
+        if policy.type != "TAG_POLICY":
+            continue
+        try:
+            document = json.loads(
+                policies.render_file(policy.file, variables, policy_type=policy.type, policy_dir=policy_dir)
+            )
+        except (policies.PolicyError, ValueError):
+            continue  # reported at organization.policies[i].file
+        # A tag policy's keys name tags without regard to case (README, "The other organization policies").
+        entry = next((v for k, v in (document.get("tags") or {}).items() if k.lower() == COST_CENTER_TAG), None)
+        values = ((entry or {}).get("tag_value") or {}).get("@@assign")
+        if isinstance(values, list):
+            allowed_by.append((policy.name, set(policy.targets), [str(v) for v in values]))
+    if not allowed_by:
+        return []
+
+    def targets_of(account: MemberAccountSettings | None) -> set[str]:
+        if account is None:  # the management account: only the root's policies reach it
+            return {ROOT_TARGET}
+        parts = account.ou.split("/")
+        return {ROOT_TARGET, f"account:{account.name}"} | {
+            f"ou:{'/'.join(parts[:d])}" for d in range(1, len(parts) + 1)
+        }
+
+    problems: list[SettingsProblem] = []
+    # (field, account, how the value got there): an account without its own costAllocation carries the stack's.
+    checked: list[tuple[str, MemberAccountSettings | None, str]] = [("costAllocation.costCenter", None, "")]
+    for index, account in enumerate(organization.accounts):
+        if account.cost_allocation is not None:
+            checked.append((f"organization.accounts[{index}].costAllocation.costCenter", account, ""))
+        else:
+            inherited = " (the stack's, which the account carries without a costAllocation of its own)"
+            checked.append((f"organization.accounts[{index}].costAllocation", account, inherited))
+    for field, account, how in checked:
+        value = settings.cost_allocation_tags(account)[COST_CENTER_TAG]
+        for name, targets, values in allowed_by:
+            if how and ROOT_TARGET in targets:
+                continue  # the stack's value against a root policy: reported once, at costAllocation.costCenter
+            if targets & targets_of(account) and not _tag_value_allowed(value, values):
+                problems.append(
+                    SettingsProblem(
+                        f"{CONFIG_KEY}.{field}",
+                        f"{value!r}{how} is not a {COST_CENTER_TAG} value the tag policy {name!r} allows "
+                        f"({', '.join(values)}; case-sensitive): creating tables and secrets with it would fail",
+                    )
+                )
+    return problems
+
+
+def _budget_warnings(organization: OrganizationSettings) -> list[str]:
+    """Alerts that are all FORECASTED stay silent while Cost Explorer cannot forecast: "This is common for
+    accounts that have less than one full billing cycle"
+    (https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/ce-forecast.html)."""
+    budgets = organization.budgets
+    if budgets is None:
+        return []
+    layers = [("organization.budgets.default", budgets.default)]
+    layers += [(f"organization.budgets.organizationalUnits.{p}", b) for p, b in budgets.organizational_units.items()]
+    layers += [
+        (f"organization.accounts[{i}].budget", a.budget) for i, a in enumerate(organization.accounts) if a.budget
+    ]
+    return [
+        f"{CONFIG_KEY}.{field}.notifications: every alert is FORECASTED, and AWS often makes no forecast for an account "
+        "with less than one full billing cycle of history: a new account gets no alert in its first month; add an "
+        "ACTUAL alert"
+        for field, layer in layers
+        if layer.notifications and all(n.type == "FORECASTED" for n in layer.notifications)
+    ]
 
 
 def _cost_allocation_warnings(settings: StackSettings) -> list[str]:

@@ -322,6 +322,16 @@ class OrganizationModel:
     def unknown_member_ids(self) -> list[str]:
         return sorted(a.name for a in self.accounts.values() if known_account_id(a) is None)
 
+    def not_account(self, place: _Place, account_id: str) -> str | None:
+        """Why ``account_id`` cannot be the account at ``place`` (``None`` when it can): another ID, or, for a
+        member account without an ID yet, the ID the settings give another account."""
+        if place.id is not None:
+            return None if place.id == account_id else f"{place.label} is {place.id}"
+        other = self.locate(account_id)
+        if other.kind != "outside" and other.node is not place.node:
+            return f"{account_id} is {other.label}'s, not {place.label}'s"
+        return None
+
 
 @dataclass(frozen=True)
 class _Place:
@@ -410,14 +420,14 @@ def evaluate(model: OrganizationModel, request: Request) -> Decision:
     if errors and (decisions or len({str(e) for e in errors}) > 1):
         raise InvalidRequest(
             f"the decision depends on which account holds {request.resource!r}, which its ARN does not say: "
-            "give --resource-account"
+            "give --resource-account (by name for a member account without an ID yet)"
         )
     if errors:
         raise errors[0]
     if len({d.allowed for d in decisions}) > 1:
         raise InvalidRequest(
             f"the decision depends on which account holds {request.resource!r}, which its ARN does not say: "
-            "give --resource-account"
+            "give --resource-account (by name for a member account without an ID yet)"
         )
     if len(decisions) == 1:
         return decisions[0]
@@ -454,10 +464,9 @@ def _caller(model: OrganizationModel, request: Request) -> _Caller:
     web = WEB_IDENTITY.match(principal)
     if web:
         place = model.locate(request.account)
-        if place.id is not None and place.id != web["account"]:
-            raise InvalidRequest(
-                f"the OIDC provider {principal!r} is in account {web['account']}, but {place.label} is {place.id}"
-            )
+        mismatch = model.not_account(place, web["account"])
+        if mismatch is not None:
+            raise InvalidRequest(f"the OIDC provider {principal!r} is in account {web['account']}, but {mismatch}")
         return _Caller("web-identity", "", place, oidc_host=web["host"])
     arn = principal_arn_in_context(principal, request.role_path) if principal else ""
     place = model.locate(request.account)
@@ -495,7 +504,16 @@ def _resource_places(model: OrganizationModel, request: Request, caller: _Caller
             f"--resource-account {request.resource_account!r} is {given.id}, but the resource "
             f"{request.resource!r} is in account {from_arn}"
         )
+    mismatch = model.not_account(given, from_arn) if given is not None and from_arn is not None else None
+    if mismatch is not None:  # an account without an ID yet, and the ID of another account of the settings
+        raise InvalidRequest(
+            f"--resource-account {request.resource_account!r}: the resource {request.resource!r} is in account "
+            f"{from_arn}, but {mismatch}"
+        )
     if given is not None:
+        if given.kind == "outside" and model.unknown_member_ids():
+            # As for an ARN's account: an ID the settings do not give may be a member account without an ID yet.
+            return [*_every_place(model, outside_id=given.id)]
         return [given]
     if from_arn is not None:
         place = model.locate(from_arn)
@@ -727,6 +745,7 @@ class _RequestContext:
     strict_global_keys: bool
     absent_consulted: set[str] = field(default_factory=set)
     oidc_host: str = ""  # a web identity's provider: its claims (<host>:sub) must be given when consulted
+    uncovered_action: str = ""  # an action the resource keys do not cover (perimeter.RESOURCE_KEYS_NOT_COVERED)
 
     @classmethod
     def build(
@@ -771,10 +790,23 @@ class _RequestContext:
                 raise InvalidRequest(f"context key {key!r} is declared absent but has a value")
             if key in derived:
                 raise InvalidRequest(f"context key {key!r} is declared absent, but {KNOWN_KEYS[key]} gives it")
-        return cls(values, absent | derived_absent, strict_global_keys=True, oidc_host=oidc_host)
+        uncovered = request.action.lower() in perimeter.RESOURCE_KEYS_NOT_COVERED
+        return cls(
+            values,
+            absent | derived_absent,
+            strict_global_keys=True,
+            oidc_host=oidc_host,
+            uncovered_action=request.action if uncovered else "",
+        )
 
     def lookup(self, key: str, where: str) -> str | tuple[str, ...] | None:
         lower = key.lower()
+        if self.uncovered_action and lower in perimeter.RESOURCE_KEYS:
+            raise InvalidRequest(
+                f"{where} depends on {key}, which does not cover {self.uncovered_action}: AWS's data-perimeter "
+                f"examples list it among the actions the resource keys do not cover "
+                f"({perimeter.RESOURCE_KEYS_NOT_COVERED_SOURCE}), and AWS does not say what the key then holds"
+            )
         if lower in self.values:
             return self.values[lower]
         if lower in self.absent or not self.strict_global_keys:

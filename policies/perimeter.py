@@ -47,6 +47,62 @@ RCP_SUPPORTED_SERVICES = frozenset(
 # (https://docs.aws.amazon.com/kms/latest/developerguide/resource-control-policies.html).
 RCP_INEFFECTIVE_ACTIONS = frozenset({"kms:retiregrant"})
 
+# The AWS-owned accounts through which Elastic Load Balancing writes ALB and Classic Load Balancer access logs to S3
+# in the Regions available before August 2022 (newer Regions use the service principal
+# logdelivery.elasticloadbalancing.amazonaws.com, which the perimeter already lets through): "Elastic Load
+# Balancing account ID" per Region on
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html (the table itself
+# could not be read here; the IDs agree with the provider's aws.elb.get_service_account table and public bucket
+# policies: UNVERIFIED against the page). Such a principal is in no organization and is not a service principal, so
+# EnforceOrgIdentities would refuse it; AWS's data-perimeter examples exempt it by aws:PrincipalAccount
+# (https://github.com/aws-samples/data-perimeter-policy-examples/blob/main/resource_control_policies/README.md,
+# "Elastic Load Balancing (ELB) access logging"). All of them are exempted: the accounts are AWS's, a bucket
+# policy must still name one, and a load balancer logs only to a bucket of its own Region.
+ELB_LOG_DELIVERY_ACCOUNTS: dict[str, str] = {
+    "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
+    "us-west-2": "797873946194", "af-south-1": "098369216593", "ap-east-1": "754344448648",
+    "ap-south-1": "718504428378", "ap-northeast-1": "582318560864", "ap-northeast-2": "600734575887",
+    "ap-northeast-3": "383597477331", "ap-southeast-1": "114774131450", "ap-southeast-2": "783225319266",
+    "ca-central-1": "985666609251", "eu-central-1": "054676820928", "eu-west-1": "156460612806",
+    "eu-west-2": "652711504416", "eu-west-3": "009996457667", "eu-south-1": "635631232127",
+    "eu-north-1": "897822967062", "me-south-1": "076674570225", "sa-east-1": "507241528517",
+}  # fmt: skip
+
+
+def elb_log_delivery_accounts() -> list[str]:
+    """The slot ``{{elb_log_delivery_accounts}}``: every Region's load-balancing log account, in a fixed order."""
+    return sorted(set(ELB_LOG_DELIVERY_ACCOUNTS.values()))
+
+
+# Actions that aws:ResourceOrgID, aws:ResourceOrgPaths and aws:ResourceAccount do not cover: AWS's data-perimeter
+# examples list them as "actions that are not supported by primary data perimeter controls, such as those listed
+# in the ResourceOrgID condition key page"
+# (https://github.com/aws-samples/data-perimeter-policy-examples/blob/main/service_control_policies/README.md,
+# statement ProtectActionsNotSupportedByPrimaryDPControls; the IAM page is
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgid,
+# whose own list could not be read here: UNVERIFIED that it is exactly this one). What the keys hold for them (the
+# caller's own resource, nothing) AWS does not say, so the simulator does not decide a statement on those keys for
+# them (exit 2), and the Sandbox's SCP, which keys on aws:ResourceOrgPaths, does not close them (README, "The data
+# perimeter").
+RESOURCE_KEYS_NOT_COVERED_SOURCE = (
+    "https://github.com/aws-samples/data-perimeter-policy-examples/blob/main/service_control_policies/README.md"
+)
+RESOURCE_KEYS_NOT_COVERED = frozenset(
+    action.lower()
+    for action in (
+        "ec2:CreateTransitGatewayPeeringAttachment", "ec2:AcceptTransitGatewayPeeringAttachment",
+        "ec2:RejectTransitGatewayPeeringAttachment", "ec2:DeleteTransitGatewayPeeringAttachment",
+        "ec2:CreateVpcPeeringConnection", "ec2:AcceptVpcPeeringConnection", "ec2:RejectVpcPeeringConnection",
+        "ec2:DeleteVpcPeeringConnection", "ec2:CreateVpcEndpoint", "ec2:AcceptVpcEndpointConnections",
+        "ec2:RejectVpcEndpointConnections", "ec2:CopySnapshot", "route53:CreateVPCAssociationAuthorization",
+        "route53:AssociateVPCWithHostedZone", "route53:DisassociateVPCFromHostedZone", "route53:ListHostedZonesByVPC",
+        "route53:DeleteVPCAssociationAuthorization", "macie2:AcceptInvitation",
+        "securityhub:AcceptAdministratorInvitation", "guardduty:AcceptAdministratorInvitation",
+        "auditmanager:UpdateAssessmentFrameworkShare", "es:AcceptInboundConnection", "ds:AcceptSharedDirectory",
+    )
+)  # fmt: skip
+RESOURCE_KEYS = ("aws:resourceaccount", "aws:resourceorgid", "aws:resourceorgpaths")
+
 # The services AWS built for health data, which the Sandbox "no PHI" SCP closes (IAM prefix or action pattern ->
 # the AWS page that says what the service is for). AWS's health-services overview (https://aws.amazon.com/health/)
 # groups them as its purpose-built health services; that page could not be read here (UNVERIFIED as a list), so
