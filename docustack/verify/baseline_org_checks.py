@@ -103,6 +103,30 @@ def _stack_set_text(
     )
 
 
+def _compared_stack_set(context: CheckContext, name: str, expected: str) -> Iterator[Finding]:
+    """The live StackSet ``name`` against ``expected`` (a :func:`_stack_set_text`): missing, not ACTIVE, or other
+    settings, template or parameters is drift."""
+    cloudformation = context.client("cloudformation")
+    live = absent_if(
+        ("StackSetNotFoundException",), lambda: cloudformation.describe_stack_set(StackSetName=name)["StackSet"]
+    )
+    resource = f"stackset:{name}"
+    if live is None:
+        yield drift(resource, expected, NOT_FOUND)
+        return
+    if live.get("Status") != "ACTIVE":
+        yield drift(f"{resource}/Status", "ACTIVE", str(live.get("Status")))
+    live_parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in live.get("Parameters", [])}
+    actual = _stack_set_text(
+        live.get("PermissionModel", ""),
+        live.get("AutoDeployment", {}),
+        live.get("Capabilities", []),
+        live.get("TemplateBody", ""),
+        json.dumps(live_parameters, sort_keys=True),
+    )
+    yield compared(resource, expected, actual)
+
+
 @check("BASELINE-STACKSET", "The organization baseline StackSet is the one the program declares")
 def baseline_stack_set(context: CheckContext) -> Iterator[Finding]:
     name = _stack_set_name(context)
@@ -123,25 +147,7 @@ def baseline_stack_set(context: CheckContext) -> Iterator[Finding]:
         template_text(context.policy_dir),
         json.dumps(parameters, sort_keys=True),
     )
-    cloudformation = context.client("cloudformation")
-    live = absent_if(
-        ("StackSetNotFoundException",), lambda: cloudformation.describe_stack_set(StackSetName=name)["StackSet"]
-    )
-    resource = f"stackset:{name}"
-    if live is None:
-        yield drift(resource, expected, NOT_FOUND)
-        return
-    if live.get("Status") != "ACTIVE":
-        yield drift(f"{resource}/Status", "ACTIVE", str(live.get("Status")))
-    live_parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in live.get("Parameters", [])}
-    actual = _stack_set_text(
-        live.get("PermissionModel", ""),
-        live.get("AutoDeployment", {}),
-        live.get("Capabilities", []),
-        live.get("TemplateBody", ""),
-        json.dumps(live_parameters, sort_keys=True),
-    )
-    yield compared(resource, expected, actual)
+    yield from _compared_stack_set(context, name, expected)
 
 
 @check("BASELINE-INSTANCES", "Every member account has the baseline in every allowed region, CURRENT")
@@ -227,25 +233,7 @@ def read_only_stack_set_declared(context: CheckContext) -> Iterator[Finding]:
         template,
         "{}",
     )
-    cloudformation = context.client("cloudformation")
-    live = absent_if(
-        ("StackSetNotFoundException",), lambda: cloudformation.describe_stack_set(StackSetName=name)["StackSet"]
-    )
-    resource = f"stackset:{name}"
-    if live is None:
-        yield drift(resource, expected, NOT_FOUND)
-        return
-    if live.get("Status") != "ACTIVE":
-        yield drift(f"{resource}/Status", "ACTIVE", str(live.get("Status")))
-    live_parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in live.get("Parameters", [])}
-    actual = _stack_set_text(
-        live.get("PermissionModel", ""),
-        live.get("AutoDeployment", {}),
-        live.get("Capabilities", []),
-        live.get("TemplateBody", ""),
-        json.dumps(live_parameters, sort_keys=True),
-    )
-    yield compared(resource, expected, actual)
+    yield from _compared_stack_set(context, name, expected)
 
 
 @check(
