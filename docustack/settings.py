@@ -760,12 +760,22 @@ def parse_settings(raw: Any, *, source: str = "settings", policy_dir: Path | Non
     return settings
 
 
+# Settings an earlier version of the program read, and what took their place.
+RENAMED_SETTINGS = {
+    "organization.serviceControlPolicies": (
+        "was renamed to organization.policies, which holds organization policies of every type: move each entry "
+        "there and give it `type: SERVICE_CONTROL_POLICY`"
+    ),
+}
+
+
 def _shape_problems(error: ValidationError) -> list[SettingsProblem]:
     problems = []
     for detail in error.errors(include_url=False):
         message = detail["msg"].removeprefix("Value error, ")
         if detail["type"] == "extra_forbidden":
-            message = "is not a known setting (check the spelling)"
+            path = _loc_to_path(detail["loc"]).removeprefix(f"{CONFIG_KEY}.")
+            message = RENAMED_SETTINGS.get(path, "is not a known setting (check the spelling)")
         problems.append(SettingsProblem(_loc_to_path(detail["loc"]), message))
     return problems
 

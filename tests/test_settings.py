@@ -326,3 +326,15 @@ def test_placeholders_only_where_an_identifier_goes(management_raw: Raw) -> None
     bad["account"]["region"] = "<region>"
     with pytest.raises(SettingsError, match=r"account\.region"):
         parse_settings(bad)
+
+
+def test_the_old_scp_list_is_refused_with_where_it_went(management_raw: Raw) -> None:
+    organization = _org(management_raw)
+    organization["serviceControlPolicies"] = organization.pop("policies")
+    with pytest.raises(SettingsError) as raised:
+        parse_settings(management_raw)
+    assert (
+        "organization.serviceControlPolicies: was renamed to organization.policies, which holds organization "
+        "policies of every type"
+    ) in str(raised.value)
+    assert "type: SERVICE_CONTROL_POLICY" in str(raised.value)
