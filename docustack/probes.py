@@ -80,10 +80,16 @@ def _req(
 
 
 def _put(account: str, bucket: str, **context: str) -> Request:
-    """An upload; ``sse`` and ``acl`` become the S3 condition keys of the same name."""
+    """An upload into a bucket of the same account; ``sse`` and ``acl`` become the S3 condition keys of the same
+    name. An S3 ARN names no account, and the SCPs on Workloads depend on which account holds the bucket
+    (workloads-no-reach-into-sandbox), so the probe says it."""
     keys = {"sse": SSE, "acl": "s3:x-amz-acl"}
     return _req(
-        "s3:PutObject", account, resource=f"arn:aws:s3:::{bucket}/key", context={keys[k]: v for k, v in context.items()}
+        "s3:PutObject",
+        account,
+        resource=f"arn:aws:s3:::{bucket}/key",
+        context={keys[k]: v for k, v in context.items()},
+        resource_account=account,
     )
 
 
@@ -152,7 +158,7 @@ PROBES: tuple[Probe, ...] = (
     ),
     Probe(
         "dev GetObject unaffected",
-        _req("s3:GetObject", "dev", resource="arn:aws:s3:::app-data/key"),
+        _req("s3:GetObject", "dev", resource="arn:aws:s3:::app-data/key", resource_account="dev"),
         True,
         "reads need no header",
     ),
@@ -383,7 +389,7 @@ PROBES: tuple[Probe, ...] = (
     ),
     Probe(
         "delete a dev object",
-        _req("s3:DeleteObject", "dev", resource=f"arn:aws:s3:::{LOG_BUCKET}/x"),
+        _req("s3:DeleteObject", "dev", resource=f"arn:aws:s3:::{LOG_BUCKET}/x", resource_account="log-archive"),
         True,
         "the Log Archive policy binds only that account",
     ),
@@ -790,7 +796,7 @@ PROBES: tuple[Probe, ...] = (
     ),
     Probe(
         "create an ordinary role at a path",
-        _req("iam:CreateRole", "staging", resource="arn:aws:iam::111122223333:role/ops/app"),
+        _req("iam:CreateRole", "dev", resource=f"arn:aws:iam::{DEV_ID}:role/ops/app"),
         True,
         "paths stay usable for every other role",
     ),
@@ -900,6 +906,7 @@ PROBES: tuple[Probe, ...] = (
                 SSE: "aws:kms",
                 "s3:x-amz-grant-read": 'id="79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"',
             },
+            resource_account="dev",
         ),
         True,
         "a grant to a named account is not public",
@@ -946,6 +953,34 @@ PERIMETER_PROBES: tuple[Probe, ...] = (
         False,
         "a role in prod would carry the sandbox principal into the data",
         ("sandbox-no-phi", "rcp-deny-sandbox-principals"),
+    ),
+    # Workloads: PHI does not go into a sandbox either (workloads-no-reach-into-sandbox)
+    Probe(
+        "prod principal writes into a sandbox bucket",
+        _req(
+            "s3:PutObject",
+            "prod",
+            principal=f"arn:aws:iam::{PROD_ID}:role/app",
+            resource="arn:aws:s3:::scratch/export.csv",
+            resource_account="sandbox",
+            context={SSE: "aws:kms"},
+        ),
+        False,
+        "PHI would leave Workloads for an account with no PHI controls",
+        ("workloads-no-reach-into-sandbox",),
+    ),
+    Probe(
+        "prod principal writes into its own bucket",
+        _req(
+            "s3:PutObject",
+            "prod",
+            principal=f"arn:aws:iam::{PROD_ID}:role/app",
+            resource="arn:aws:s3:::prod-records/x",
+            resource_account="prod",
+            context={SSE: "aws:kms"},
+        ),
+        True,
+        "the Sandbox rule names only Sandbox resources",
     ),
     Probe(
         "sandbox principal reads the Log Archive",

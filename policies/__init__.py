@@ -271,6 +271,15 @@ STATEMENT_SOURCES: dict[tuple[str, str], tuple[str, ...]] = {
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgpaths",
         "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_general.html",
     ),
+    ("workloads-no-reach-into-sandbox.json", "DenyReachIntoSandbox"): (
+        # The other direction of sandbox-no-phi: a Workloads principal writing PHI into a sandbox's bucket, table,
+        # queue or log group (PutObject, an export, replication, a subscription filter) acts on a resource whose
+        # account is under the Sandbox OU, which aws:ResourceOrgPaths names. Every action, reads included: nothing
+        # in Workloads needs a sandbox's resources. The actions the key does not cover (the condition-key page lists
+        # them; simulate refuses to decide them) are a documented limit (README, "The data perimeter").
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgpaths",
+        "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_general.html",
+    ),
     ("sandbox-no-phi.json", "DenyHealthDataServices"): (
         # The services AWS built for health data (policies/perimeter.py HEALTH_DATA_SERVICES, a page each).
         "https://docs.aws.amazon.com/healthlake/latest/devguide/what-is.html",

@@ -27,6 +27,15 @@ from docustack.simulator import OrganizationModel, Request
 
 MEMBER_ACCOUNTS = ("dev", "staging", "prod", "sandbox", "log-archive", "audit")
 ACCOUNT_ID = "111122223333"
+DEV_ID = "216482851263"  # dev's ID in the settings; the other member accounts have none yet
+
+
+def in_own_account(account: str, arn: str) -> dict[str, str]:
+    """Request fields for a resource of the caller's own account: the ARN with that account's ID where the settings
+    give one, and the account named (the SCPs on Workloads depend on which account holds a resource)."""
+    return {"resource": arn.replace(ACCOUNT_ID, DEV_ID) if account == "dev" else arn, "resource_account": account}
+
+
 ADMIN = f"arn:aws:iam::{ACCOUNT_ID}:role/admin"
 EXEMPT_ROLES = ("OrganizationAccountAccessRole", "docustack-break-glass")
 EXEMPT_PRINCIPALS = tuple(f"arn:aws:iam::{ACCOUNT_ID}:role/{name}" for name in EXEMPT_ROLES)
@@ -116,7 +125,10 @@ def test_an_exempt_role_name_cannot_be_taken_at_any_path(
     ],
 )
 def test_other_roles_stay_creatable_at_any_path(organization: OrganizationModel, role: str) -> None:
-    request = Request("iam:CreateRole", "dev", "us-east-1", ADMIN, f"arn:aws:iam::{ACCOUNT_ID}:role/{role}")
+    # The role is made in dev itself: the resource's account is the caller's (the SCPs on Workloads depend on it).
+    request = Request(
+        "iam:CreateRole", "dev", "us-east-1", ADMIN, **in_own_account("dev", f"arn:aws:iam::{ACCOUNT_ID}:role/{role}")
+    )
     assert decide(organization, request).allowed
 
 
@@ -145,13 +157,17 @@ ACCESS_POINT_OBJECT = f"arn:aws:s3:us-east-1:{ACCOUNT_ID}:accesspoint/logs/objec
 
 @pytest.mark.parametrize("action", LOG_OBJECT_ACTIONS)
 def test_log_objects_are_guarded_through_access_points_too(organization: OrganizationModel, action: str) -> None:
-    decision = decide(organization, Request(action, "log-archive", "us-east-1", ADMIN, ACCESS_POINT_OBJECT))
+    def request(account: str, principal: str) -> Request:
+        # Each account's own access point: the resource's account is the caller's.
+        return Request(action, account, "us-east-1", principal, **in_own_account(account, ACCESS_POINT_OBJECT))
+
+    decision = decide(organization, request("log-archive", ADMIN))
     assert not decision.allowed
     assert denied_by(decision) == {"protect-log-archive"}
     for exempt in EXEMPT_PRINCIPALS:
-        assert decide(organization, Request(action, "log-archive", "us-east-1", exempt, ACCESS_POINT_OBJECT)).allowed
+        assert decide(organization, request("log-archive", exempt)).allowed
     # The Log Archive policy binds only that account's access points.
-    assert decide(organization, Request(action, "dev", "us-east-1", ADMIN, ACCESS_POINT_OBJECT)).allowed
+    assert decide(organization, request("dev", ADMIN)).allowed
 
 
 def test_reading_through_an_access_point_stays_open(organization: OrganizationModel) -> None:
@@ -176,7 +192,8 @@ def test_no_grant_on_a_log_archive_key_but_by_an_exempt_role(organization: Organ
 @pytest.mark.parametrize("account", ["dev", "staging", "prod", "sandbox", "audit"])
 def test_grants_elsewhere_are_the_accounts_business(organization: OrganizationModel, account: str) -> None:
     key = f"arn:aws:kms:us-east-1:{ACCOUNT_ID}:key/k"
-    assert decide(organization, Request("kms:CreateGrant", account, "us-east-1", ADMIN, key)).allowed
+    request = Request("kms:CreateGrant", account, "us-east-1", ADMIN, **in_own_account(account, key))
+    assert decide(organization, request).allowed
 
 
 def test_the_log_key_policy_trusts_no_other_account(management_settings: StackSettings) -> None:

@@ -104,7 +104,7 @@ def test_only_the_perimeter_names_the_organizations_ids() -> None:
         for path in policies.POLICY_DIR.glob("*.json")
         if perimeter.uses_organization_ids(json.loads(path.read_text()))
     }
-    assert named == {*RCP_FILES, "sandbox-no-phi.json"}
+    assert named == {*RCP_FILES, "sandbox-no-phi.json", "workloads-no-reach-into-sandbox.json"}
 
 
 def test_the_health_data_services_are_the_ones_the_sandbox_scp_closes() -> None:
@@ -299,14 +299,23 @@ def test_the_organization_keys_are_derived_and_a_contradiction_is_refused(organi
 def test_an_s3_resource_in_an_unnamed_account_is_decided_only_when_every_account_agrees(
     organization: OrganizationModel,
 ) -> None:
-    # From dev, every account gives the same answer: decided.
+    # From the management account (no SCP binds it; its principals pass every RCP), every account gives the same
+    # answer: decided.
+    management_role = "arn:aws:iam::348665872333:role/admin"
     decided = simulator.evaluate(
-        organization, Request("s3:GetObject", "dev", "us-east-1", DEV_ROLE, "arn:aws:s3:::b/k")
+        organization, Request("s3:GetObject", "management", "us-east-1", management_role, "arn:aws:s3:::b/k")
     )
     assert decided.allowed and "whichever account holds the resource" in decided.reason
-    # From a sandbox it depends on whether the bucket is in Workloads: refused, asking for the account.
-    with pytest.raises(simulator.InvalidRequest, match="--resource-account"):
-        simulator.evaluate(organization, Request("s3:GetObject", "sandbox", "us-east-1", SANDBOX, "arn:aws:s3:::b/k"))
+    # From a sandbox it depends on whether the bucket is in Workloads, and from dev on whether it is in a sandbox
+    # (workloads-no-reach-into-sandbox): refused, asking for the account.
+    for account, principal in (("sandbox", SANDBOX), ("dev", DEV_ROLE)):
+        with pytest.raises(simulator.InvalidRequest, match="--resource-account"):
+            simulator.evaluate(
+                organization, Request("s3:GetObject", account, "us-east-1", principal, "arn:aws:s3:::b/k")
+            )
+    assert simulator.evaluate(
+        organization, Request("s3:GetObject", "dev", "us-east-1", DEV_ROLE, "arn:aws:s3:::b/k", resource_account="dev")
+    ).allowed
 
 
 def test_an_outside_id_that_may_be_a_member_without_an_id_must_say_so(organization: OrganizationModel) -> None:

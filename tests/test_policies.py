@@ -41,6 +41,7 @@ def test_the_guardrails_are_configured(management_settings: StackSettings) -> No
         "require-s3-encryption": ["ou:Workloads"],
         "deny-public-s3": ["ou:Workloads"],
         "sandbox-no-phi": ["ou:Sandbox"],
+        "workloads-no-reach-into-sandbox": ["ou:Workloads"],
     }
 
 
@@ -347,6 +348,8 @@ def test_the_exempt_roles_are_exempt_from_exactly_what_the_readme_says(rendered:
         ("sandbox-no-phi", "DenyReachIntoWorkloads"),
         ("sandbox-no-phi", "DenyHealthDataServices"),
         ("sandbox-no-phi", "DenyPhiClassificationTags"),
+        # Nor may anyone in Workloads act on a sandbox's resources (README, "The data perimeter").
+        ("workloads-no-reach-into-sandbox", "DenyReachIntoSandbox"),
     }
     readme = " ".join((policies.POLICY_DIR.parent / "README.md").read_text().split())
     assert (

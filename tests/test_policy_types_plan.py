@@ -73,10 +73,10 @@ def test_the_json_chart_lists_types_and_keeps_the_scp_list(management_raw: dict[
     assert {"type": "AISERVICES_OPT_OUT_POLICY", "name": "ai-opt-out"} in document["policies"]
     assert document["scps"] == ["region-deny", "protect-cloudtrail", "protect-guardrails"]
     workloads = next(child for child in document["children"] if child["key"] == "Workloads")
-    assert [p["type"] for p in workloads["policies"]] == ["SERVICE_CONTROL_POLICY"] * 2 + [
+    assert [p["type"] for p in workloads["policies"]] == ["SERVICE_CONTROL_POLICY"] * 3 + [
         "RESOURCE_CONTROL_POLICY"
     ] * 2
-    assert workloads["scps"] == ["require-s3-encryption", "deny-public-s3"]
+    assert workloads["scps"] == ["require-s3-encryption", "deny-public-s3", "workloads-no-reach-into-sandbox"]
 
 
 def test_the_legend_names_the_default_policies_of_the_enabled_authorization_types(

@@ -114,6 +114,7 @@ def test_scps_are_attached_where_the_strategy_document_says(stack_plans: dict[st
             ("ec2-declarative", root_id),
             ("s3-block-public-access", root_id),  # the S3 policy: account-level Block Public Access everywhere
             ("sandbox-no-phi", sandbox),
+            ("workloads-no-reach-into-sandbox", workloads),
             ("rcp-identity-perimeter", workloads),
             ("rcp-identity-perimeter", security),
             ("rcp-deny-sandbox-principals", workloads),

@@ -150,12 +150,12 @@ BAD_MANAGEMENT: list[tuple[str, Callable[[Raw], None], str, str]] = [
     (
         "SCP name twice",
         lambda r: _org(r)["policies"].append(_scp("region-deny", ["ou:Sandbox"])),
-        "policies[13].name",
+        "policies[14].name",
         "declared twice",
     ),
     (
         "ten SCPs on one OU plus FullAWSAccess",
-        lambda r: _org(r)["policies"].extend(_scp(f"extra-{i}", ["ou:Workloads"]) for i in range(8)),
+        lambda r: _org(r)["policies"].extend(_scp(f"extra-{i}", ["ou:Workloads"]) for i in range(7)),
         "policies",
         "'ou:Workloads' would have 10 SCPs attached directly plus FullAWSAccess; AWS allows at most 10",
     ),

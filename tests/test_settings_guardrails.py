@@ -229,7 +229,7 @@ def test_nine_scps_on_one_target_plus_full_aws_access_are_accepted(management_ra
             "description": "t",
             "targets": ["ou:Workloads"],
         }
-        for i in range(7)
+        for i in range(6)
     )
     parse_settings(management_raw)  # 9 + FullAWSAccess = 10: refused before the quota change
 

@@ -239,7 +239,8 @@ TAMPERING: dict[str, tuple[Callable[[LiveFoundation, pytest.MonkeyPatch], None],
     ),
     "account moved to another OU": (_move_dev_to_sandbox, {("ORG-ACCOUNT-OU", "account:dev")}),
     # The Sandbox OU carries the sandbox-no-phi SCP: with the OU gone, so is that attachment; and the RCP that
-    # keeps Sandbox principals out of Workloads names the OU's path, which no live OU gives any more.
+    # keeps Sandbox principals out of Workloads, and the SCP that keeps Workloads out of Sandbox, name the OU's
+    # path, which no live OU gives any more.
     "OU deleted": (
         _delete_sandbox,
         {
@@ -247,6 +248,7 @@ TAMPERING: dict[str, tuple[Callable[[LiveFoundation, pytest.MonkeyPatch], None],
             ("ORG-FULLAWSACCESS", "ou:Sandbox"),
             ("ORG-SCP-ATTACHMENTS", "scp:sandbox-no-phi"),
             ("ORG-POLICY-CONTENT", "rcp:rcp-deny-sandbox-principals"),
+            ("ORG-SCP-CONTENT", "scp:workloads-no-reach-into-sandbox"),
         },
     ),
     "OU renamed": (
@@ -257,6 +259,7 @@ TAMPERING: dict[str, tuple[Callable[[LiveFoundation, pytest.MonkeyPatch], None],
             ("ORG-FULLAWSACCESS", "ou:Sandbox"),
             ("ORG-SCP-ATTACHMENTS", "scp:sandbox-no-phi"),
             ("ORG-POLICY-CONTENT", "rcp:rcp-deny-sandbox-principals"),
+            ("ORG-SCP-CONTENT", "scp:workloads-no-reach-into-sandbox"),
         },
     ),
     "undeclared OU": (_add_undeclared_ou, {("ORG-OU-TREE", "ou:Workloads/Experiments")}),
