@@ -21,6 +21,7 @@ from typing import Any
 
 import policies
 from docustack import access, guardrail_diff
+from docustack.guardrail_diff import markdown_cell as cell
 from docustack.project import load_stack_settings
 from docustack.settings import StackSettings
 
@@ -185,19 +186,21 @@ def render_markdown(diff: AccessDiff) -> str:
     if diff.grants:
         lines += ["| change | group | permission set | account |", "|---|---|---|---|"]
         for change in diff.grants:
-            account = f"**{change.grant.account}** (production)" if change.production else change.grant.account
-            lines.append(f"| {change.change} | {change.grant.group} | `{change.grant.permission_set}` | {account} |")
+            grant = change.grant
+            account = cell(grant.account)
+            account = f"**{account}** (production)" if change.production else account
+            lines.append(f"| {change.change} | {cell(grant.group)} | `{cell(grant.permission_set)}` | {account} |")
         lines.append("")
     if diff.permission_sets:
         lines += ["| change | permission set | detail |", "|---|---|---|"]
         for change in diff.permission_sets:
-            lines.append(f"| {change.change} | `{change.name}` | {'<br>'.join(change.details)} |")
+            lines.append(f"| {change.change} | `{cell(change.name)}` | {'<br>'.join(map(cell, change.details))} |")
         lines.append("")
     if diff.groups or diff.production:
         lines += ["| change | group or account | detail |", "|---|---|---|"]
         for group in diff.groups:
-            lines.append(f"| {group.change} | group {group.name} | {'<br>'.join(group.details)} |")
+            lines.append(f"| {group.change} | group {cell(group.name)} | {'<br>'.join(map(cell, group.details))} |")
         for change in diff.production:
-            lines.append(f"| {change.change} | {change.account} | {_production_text(change)} |")
+            lines.append(f"| {change.change} | {cell(change.account)} | {cell(_production_text(change))} |")
         lines.append("")
     return "\n".join(lines)

@@ -189,11 +189,11 @@ def render_markdown(diff: GuardrailDiff) -> str:
         lines += ["| change | policy | statement | target | detail |", "|---|---|---|---|---|"]
         for change in diff.statements:
             detail = (
-                "<br>".join(_markdown_cell(line) for line in _field_changes(change))
+                "<br>".join(markdown_cell(line) for line in _field_changes(change))
                 if change.change == "changed"
                 else ""
             )
-            element = _markdown_cell(change.sid)
+            element = markdown_cell(change.sid)
             if change.type != "SERVICE_CONTROL_POLICY":
                 element = f"{element} ({policies.SHORT_NAMES[change.type]})"
             lines.append(f"| {change.change} | `{change.policy}` | `{element}` | `{change.target}` | {detail} |")
@@ -210,7 +210,8 @@ def _preposition(attachment: AttachmentChange) -> str:
     return "to" if attachment.change == "attached" else "from"
 
 
-def _markdown_cell(text: str) -> str:
+def markdown_cell(text: str) -> str:
+    """``text`` safe in a markdown table cell of a pull-request comment: no cell separator, no markup."""
     return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 

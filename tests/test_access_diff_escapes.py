@@ -69,3 +69,14 @@ def test_a_narrowed_production_list_shows(management_raw: Raw, project_dir: Path
     text = access_diff.render_text(diff)
     assert "staging is no longer production" in text
     assert diff.as_json()["production"] == [{"account": "staging", "change": "removed"}]
+
+
+def test_a_display_name_cannot_break_the_pull_request_table(management_raw: Raw, project_dir: Path) -> None:
+    """The markdown goes into a pull-request comment: a display name with a cell separator or markup would split
+    the row or hide text, so each cell is escaped as the guardrail tables' are."""
+    before = copy.deepcopy(management_raw)
+    _group(management_raw, "developers")["displayName"] = "Devs | prod <b>admins</b>"
+    markdown = access_diff.render_markdown(_compare(before, management_raw, project_dir))
+    (row,) = [line for line in markdown.splitlines() if "group developers" in line]
+    assert "Devs \\| prod &lt;b&gt;admins&lt;/b&gt;" in row
+    assert row.count("|") - row.count("\\|") == 4  # | change | group or account | detail |: three cells
