@@ -44,10 +44,10 @@ import pulumi_aws as aws
 from components.ci_read_permissions import role_read_actions
 from components.github_ci_roles import read_only_policy
 from components.member_read_only_role import MAX_SESSION_SECONDS, READ_ONLY_POLICY_NAME, management_trust_policy
+from components.organization_baseline import service_managed_stack_set
 from policies import minify
 
 TEMPLATE = "baseline/member-read-only-role.yaml"
-PERMISSION_MODEL = "SERVICE_MANAGED"
 # The template names its role, which CloudFormation only does when told so
 # (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStackSet.html, Capabilities).
 CAPABILITIES = ("CAPABILITY_NAMED_IAM",)
@@ -121,23 +121,15 @@ class MemberReadOnlyStackSet(pulumi.ComponentResource):
             raise ValueError(
                 "the member read-only StackSet needs the accounts where the management stack makes the role"
             )
-        stack_set = aws.cloudformation.StackSet(
+        stack_set = service_managed_stack_set(
             f"{name}-stack-set",
+            self,
             name=args.stack_set_name,
             description=args.description,
-            permission_model=PERMISSION_MODEL,
-            call_as="SELF",
-            auto_deployment=aws.cloudformation.StackSetAutoDeploymentArgs(
-                enabled=AUTO_DEPLOYMENT["Enabled"],
-                retain_stacks_on_account_removal=AUTO_DEPLOYMENT["RetainStacksOnAccountRemoval"],
-            ),
-            capabilities=list(CAPABILITIES),
             template_body=args.template_body,
-            # As for the baseline StackSet (components/organization_baseline.py): AWS reports an administration role
-            # for a service-managed StackSet (UNVERIFIED).
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=list(args.after), ignore_changes=["administrationRoleArn"]
-            ),
+            auto_deployment=AUTO_DEPLOYMENT,
+            capabilities=CAPABILITIES,
+            after=args.after,
         )
         self.instance = aws.cloudformation.StackSetInstance(
             f"{name}-{args.home_region}",

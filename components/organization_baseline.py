@@ -57,6 +57,41 @@ class OrganizationBaselineArgs:
     description: str = "DocuStack organization baseline: AWS Config recording into the Log Archive"
 
 
+def service_managed_stack_set(
+    resource_name: str,
+    parent: pulumi.Resource,
+    *,
+    name: str,
+    description: str,
+    template_body: pulumi.Input[str],
+    auto_deployment: Mapping[str, bool],
+    capabilities: Sequence[str],
+    after: Sequence[pulumi.Resource],
+    parameters: Mapping[str, pulumi.Input[str]] | None = None,
+) -> aws.cloudformation.StackSet:
+    """A service-managed StackSet (``PERMISSION_MODEL``) run by the management account itself (``call_as`` SELF),
+    with automatic deployment as ``auto_deployment`` says; the baseline's and the member read-only role's."""
+    return aws.cloudformation.StackSet(
+        resource_name,
+        name=name,
+        description=description,
+        permission_model=PERMISSION_MODEL,
+        call_as="SELF",
+        auto_deployment=aws.cloudformation.StackSetAutoDeploymentArgs(
+            enabled=auto_deployment["Enabled"],
+            retain_stacks_on_account_removal=auto_deployment["RetainStacksOnAccountRemoval"],
+        ),
+        capabilities=list(capabilities),
+        template_body=template_body,
+        parameters=parameters,
+        # Service-managed StackSets take no administration role (pulumi-aws cloudformation.StackSet:
+        # administration_role_arn "must be defined when using the SELF_MANAGED permission model"), but AWS
+        # reports one back, so Terraform modules for service-managed StackSets ignore it to avoid a perpetual
+        # diff (UNVERIFIED in AWS's or the provider's documentation; common practice, not observed here).
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(after), ignore_changes=["administrationRoleArn"]),
+    )
+
+
 class OrganizationBaseline(pulumi.ComponentResource):
     """The StackSet and one stack-set instance per allowed region over the baseline's OUs."""
 
@@ -71,26 +106,16 @@ class OrganizationBaseline(pulumi.ComponentResource):
             "ConfigKeyArn": args.config_key_arn,
             "DeliveryFrequency": "TwentyFour_Hours",
         }
-        stack_set = aws.cloudformation.StackSet(
+        stack_set = service_managed_stack_set(
             f"{name}-stack-set",
+            self,
             name=args.stack_set_name,
             description=args.description,
-            permission_model=PERMISSION_MODEL,
-            call_as="SELF",
-            auto_deployment=aws.cloudformation.StackSetAutoDeploymentArgs(
-                enabled=AUTO_DEPLOYMENT["Enabled"],
-                retain_stacks_on_account_removal=AUTO_DEPLOYMENT["RetainStacksOnAccountRemoval"],
-            ),
-            capabilities=list(CAPABILITIES),
             template_body=args.template_body,
+            auto_deployment=AUTO_DEPLOYMENT,
+            capabilities=CAPABILITIES,
+            after=args.after,
             parameters=parameters,
-            # Service-managed StackSets take no administration role (pulumi-aws cloudformation.StackSet:
-            # administration_role_arn "must be defined when using the SELF_MANAGED permission model"), but AWS
-            # reports one back, so Terraform modules for service-managed StackSets ignore it to avoid a perpetual
-            # diff (UNVERIFIED in AWS's or the provider's documentation; common practice, not observed here).
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=list(args.after), ignore_changes=["administrationRoleArn"]
-            ),
         )
         self.instances = {
             region: aws.cloudformation.StackSetInstance(

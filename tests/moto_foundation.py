@@ -864,7 +864,7 @@ def declared_read_only_stack_set(foundation: LiveFoundation) -> dict[str, Any]:
     return {
         "StackSetName": read_only_stack_set.stack_set_name(settings.prefix),
         "Status": "ACTIVE",
-        "PermissionModel": read_only_stack_set.PERMISSION_MODEL,
+        "PermissionModel": PERMISSION_MODEL,
         "AutoDeployment": dict(read_only_stack_set.AUTO_DEPLOYMENT),
         "Capabilities": list(read_only_stack_set.CAPABILITIES),
         "TemplateBody": read_only_stack_set.template_text(settings.member_read_only_role_name, settings.account.id),

@@ -227,7 +227,7 @@ def read_only_stack_set_declared(context: CheckContext) -> Iterator[Finding]:
         settings.member_read_only_role_name, settings.account.id, context.policy_dir
     )
     expected = _stack_set_text(
-        read_only_stack_set.PERMISSION_MODEL,
+        PERMISSION_MODEL,  # both StackSets are service-managed
         read_only_stack_set.AUTO_DEPLOYMENT,
         list(read_only_stack_set.CAPABILITIES),
         template,
